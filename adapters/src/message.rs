@@ -1,0 +1,131 @@
+//! The one canonical inbound message every adapter produces. Provider
+//! payload types never leave their adapter; this is what the gateway sees.
+
+use crate::{Address, Channel};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The provider's id for a message: with the channel, the transport
+/// idempotency key (webhook retries and re-fetches carry the same one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub const MAX_LEN: usize = 255;
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err("external id is empty".into());
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(format!(
+                "external id is longer than {} bytes",
+                Self::MAX_LEN
+            ));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err("external id holds control characters".into());
+        }
+        Ok(ExternalId(trimmed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Free-text address or place name as the citizen wrote it.
+    pub address: Option<String>,
+}
+
+/// LAPOR!'s two privacy flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flags {
+    /// Reporter identity hidden from the agency.
+    pub anonim: bool,
+    /// Complaint not published.
+    pub rahasia: bool,
+}
+
+/// Where an attachment's bytes are.
+#[derive(Clone, PartialEq)]
+pub enum MediaRef {
+    /// Bytes that came with the request (web form upload).
+    Inline(bytes::Bytes),
+    /// A provider's media id or URL, fetched later.
+    Remote(String),
+}
+
+impl fmt::Debug for MediaRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MediaRef::Inline(b) => write!(f, "Inline({} bytes)", b.len()),
+            MediaRef::Remote(r) => write!(f, "Remote({r})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub media: MediaRef,
+    pub mime: String,
+    pub size: u64,
+    pub filename: Option<String>,
+    /// Hex sha256 of the bytes, once they are known.
+    pub sha256: Option<String>,
+}
+
+/// The raw provider payload, kept for audit and replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawPayload {
+    pub content_type: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundMessage {
+    pub channel: Channel,
+    /// Which of the city's numbers, bots or forms received it.
+    pub channel_account: String,
+    pub external_id: ExternalId,
+    /// The address replies go to, when the channel has one.
+    pub sender: Option<Address>,
+    /// Further addresses the citizen gave (a form with phone and e-mail).
+    pub other_addresses: Vec<Address>,
+    pub display_name: Option<String>,
+    pub title: Option<String>,
+    pub text: String,
+    pub category: Option<String>,
+    pub attachments: Vec<Attachment>,
+    pub location: Option<Location>,
+    /// Provider reference of the message this one replies to.
+    pub reply_to: Option<String>,
+    pub flags: Flags,
+    pub received_at: DateTime<Utc>,
+    pub raw: RawPayload,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_ids_are_checked() {
+        assert_eq!(ExternalId::parse(" wamid.1 ").unwrap().as_str(), "wamid.1");
+        assert!(ExternalId::parse("").is_err());
+        assert!(ExternalId::parse("a\nb").is_err());
+        assert!(ExternalId::parse(&"x".repeat(256)).is_err());
+    }
+}

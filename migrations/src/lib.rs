@@ -1,0 +1,15 @@
+//! Database migrations for satupintu, one set for SQLite and PostgreSQL.
+//! Migrations only create and alter schema; they never hold business rules.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_init;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_init::Migration)]
+    }
+}

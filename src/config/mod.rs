@@ -1,0 +1,314 @@
+//! Configuration: one TOML file, overridden by `SATUPINTU_SECTION__KEY`
+//! environment variables, checked as a whole before anything starts.
+//! Secrets are only named here (see [`secret`]); their values never are.
+
+mod destinations;
+mod secret;
+
+pub use destinations::{AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, WebhookConfig};
+pub use secret::{Secret, SecretRef};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The configuration file read when `--config` is not given.
+pub const DEFAULT_PATH: &str = "config/satupintu.toml";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub city: CityConfig,
+    pub webform: WebformConfig,
+    pub attachments: AttachmentsConfig,
+    pub dispatch: DispatchConfig,
+    /// Agencies (OPD) by id; each may read its own queue.
+    pub agencies: BTreeMap<String, AgencyConfig>,
+    /// Where complaints can be delivered, by name.
+    pub destinations: BTreeMap<String, DestinationConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP server listens on (`SATUPINTU_LISTEN` overrides it).
+    pub listen: SocketAddr,
+    /// The URL citizens reach this server at, for links in messages.
+    pub public_url: String,
+    /// Seconds a request may take before it is answered 408.
+    pub request_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish at shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            public_url: "http://127.0.0.1:8080".into(),
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://data/satupintu.db` (the default) or `postgres://user@host/db`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://data/satupintu.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `satupintu=debug,info`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CityConfig {
+    /// The city's name as citizens know it.
+    pub name: String,
+}
+
+impl Default for CityConfig {
+    fn default() -> Self {
+        CityConfig {
+            name: "Kota Padang".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebformConfig {
+    /// Channel account recorded for complaints from the web form.
+    pub account: String,
+    #[serde(flatten)]
+    pub limits: adapters::webform::Limits,
+}
+
+impl Default for WebformConfig {
+    fn default() -> Self {
+        WebformConfig {
+            account: "web".into(),
+            limits: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentsConfig {
+    /// Directory attachments are stored in, by their sha256.
+    pub dir: PathBuf,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        AttachmentsConfig {
+            dir: "data/attachments".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// Run the delivery worker in this process.
+    pub enabled: bool,
+    /// Destination for every complaint until routing rules say otherwise.
+    pub default_destination: String,
+    /// Milliseconds between looks at the outbox when idle.
+    pub poll_interval_ms: u64,
+    /// Rows leased at once.
+    pub batch_size: u64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Seconds a lease lasts; a crashed instance's rows are taken over after it.
+    pub lease_secs: u64,
+    /// Attempts before a delivery is dead-lettered.
+    pub max_attempts: i32,
+    /// First retry delay in milliseconds; doubled per attempt, with jitter.
+    pub backoff_base_ms: u64,
+    /// Longest retry delay in milliseconds.
+    pub backoff_max_ms: u64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            enabled: true,
+            default_destination: "koordinator".into(),
+            poll_interval_ms: 1000,
+            batch_size: 32,
+            concurrency: 8,
+            lease_secs: 60,
+            max_attempts: 10,
+            backoff_base_ms: 2000,
+            backoff_max_ms: 3_600_000,
+        }
+    }
+}
+
+/// A configuration problem, naming where it is.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration ({source_name}): {message}")]
+pub struct ConfigError {
+    pub source_name: String,
+    pub message: String,
+}
+
+impl Config {
+    /// Loads `path` (or the default file if present, else built-in
+    /// defaults), applies environment overrides, and checks the result.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let source_name = match path {
+            Some(p) => {
+                if !p.exists() {
+                    return Err(ConfigError {
+                        source_name: p.display().to_string(),
+                        message: "file not found".into(),
+                    });
+                }
+                figment = figment.merge(Toml::file_exact(p));
+                p.display().to_string()
+            }
+            None if Path::new(DEFAULT_PATH).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_PATH));
+                DEFAULT_PATH.to_string()
+            }
+            None => "built-in defaults".to_string(),
+        };
+        figment = figment
+            .merge(
+                Env::prefixed("SATUPINTU_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["SATUPINTU_LISTEN"])
+                    .map(|_| "server.listen".into()),
+            );
+        let config: Config = figment.extract().map_err(|e| ConfigError {
+            source_name: source_name.clone(),
+            message: e
+                .into_iter()
+                .map(|e| describe(&e))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })?;
+        config.validate().map_err(|problems| ConfigError {
+            source_name,
+            message: problems.join("; "),
+        })?;
+        Ok(config)
+    }
+
+    /// Cross-field checks serde cannot do; every problem names its key.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if !self.database.url.starts_with("sqlite:") && !self.database.url.starts_with("postgres") {
+            problems.push("database.url: must start with `sqlite:` or `postgres://`".to_string());
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections: must be at least 1".into());
+        }
+        if !self
+            .destinations
+            .contains_key(&self.dispatch.default_destination)
+        {
+            problems.push(format!(
+                "dispatch.default_destination: `{}` is not a configured destination (known: {})",
+                self.dispatch.default_destination,
+                self.destinations
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if self.dispatch.max_attempts < 1 {
+            problems.push("dispatch.max_attempts: must be at least 1".into());
+        }
+        if self.dispatch.concurrency == 0 || self.dispatch.batch_size == 0 {
+            problems
+                .push("dispatch.concurrency and dispatch.batch_size: must be at least 1".into());
+        }
+        for (name, dest) in &self.destinations {
+            if let Err(e) = dest.validate(name, &self.agencies) {
+                problems.push(e);
+            }
+        }
+        for (id, agency) in &self.agencies {
+            if let Err(e) = agency.validate(id) {
+                problems.push(e);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn describe(e: &figment::Error) -> String {
+    let key = e.path.join(".");
+    let origin = e
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(src) => format!(" (from {src})"),
+            None => format!(" (from {})", m.name),
+        })
+        .unwrap_or_default();
+    if key.is_empty() {
+        format!("{}{origin}", e.kind)
+    } else {
+        format!("{key}: {}{origin}", e.kind)
+    }
+}
+
+#[cfg(test)]
+mod tests;

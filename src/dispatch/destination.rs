@@ -1,0 +1,146 @@
+//! The shape every destination has: it takes one job (a complaint to
+//! deliver, with its idempotency key) and says delivered, retry, or give up.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The canonical complaint as destinations receive it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintPayload {
+    pub tracking_code: String,
+    pub title: Option<String>,
+    pub body: String,
+    pub category: Option<String>,
+    pub status: String,
+    pub channel: String,
+    pub channel_account: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub location: Option<LocationPayload>,
+    pub anonim: bool,
+    pub rahasia: bool,
+    /// Absent when the reporter asked to be anonymous towards agencies.
+    pub reporter: Option<Reporter>,
+    pub attachments: Vec<AttachmentPayload>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationPayload {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+    pub kecamatan_code: Option<String>,
+    pub kelurahan_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Reporter {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentPayload {
+    pub filename: Option<String>,
+    pub mime: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// One delivery to make.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub outbox_id: i64,
+    pub complaint_id: i64,
+    pub destination: String,
+    pub idempotency_key: String,
+    pub attempt: i32,
+    pub complaint: ComplaintPayload,
+    /// The reporter even when `anonim` (LAPOR itself receives the identity
+    /// and hides it from the agency); destinations that forward to
+    /// agencies use `complaint.reporter`, which respects the flag.
+    pub reporter_for_lapor: Reporter,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Receipt {
+    /// The destination's id for what it received.
+    pub external_ref: Option<String>,
+    pub lapor_tracking_id: Option<String>,
+    pub lapor_transaction_id: Option<String>,
+    pub http_status: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Worth trying again later (timeouts, 5xx, 429, connection refused).
+    Retryable,
+    /// Will fail the same way every time (4xx, a refused payload).
+    Permanent,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryError {
+    pub kind: FailureKind,
+    pub message: String,
+    pub http_status: Option<u16>,
+}
+
+impl DeliveryError {
+    pub fn retryable(message: impl Into<String>) -> Self {
+        DeliveryError {
+            kind: FailureKind::Retryable,
+            message: message.into(),
+            http_status: None,
+        }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        DeliveryError {
+            kind: FailureKind::Permanent,
+            message: message.into(),
+            http_status: None,
+        }
+    }
+
+    /// Classifies an HTTP answer that was not a success.
+    pub fn from_status(status: u16, body: &str) -> Self {
+        let excerpt: String = body.chars().take(300).collect();
+        let kind = if status == 408 || status == 425 || status == 429 || status >= 500 {
+            FailureKind::Retryable
+        } else {
+            FailureKind::Permanent
+        };
+        DeliveryError {
+            kind,
+            message: format!("HTTP {status}: {excerpt}"),
+            http_status: Some(status),
+        }
+    }
+
+    /// Classifies a transport error; the URL is left out (it may hold a token).
+    pub fn from_reqwest(e: reqwest::Error) -> Self {
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "connection failed"
+        } else {
+            "request failed"
+        };
+        DeliveryError::retryable(format!("{what}: {}", e.without_url()))
+    }
+}
+
+impl fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Destination: Send + Sync {
+    /// The configured kind (`lapor`, `agency_queue`, `webhook`), for metrics.
+    fn kind(&self) -> &'static str;
+
+    async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError>;
+}

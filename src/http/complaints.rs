@@ -1,0 +1,224 @@
+//! The public complaint API: submit (the web form channel) and look up a
+//! tracking code. Lookups never show personal data.
+
+use super::api_error::ApiError;
+use super::{pages, AppState};
+use crate::complaint::Status;
+use crate::intake::{Accepted, IntakeError};
+use crate::store::complaints;
+use adapters::webform;
+use adapters::TrackingCode;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// True when a browser posted the HTML form (no JavaScript).
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html") && !a.contains("application/json"))
+}
+
+fn accepted_body(state: &AppState, a: &Accepted) -> serde_json::Value {
+    serde_json::json!({
+        "tracking_code": a.tracking_code,
+        "status": a.status,
+        "status_label": { "id": a.status.label_id(), "en": a.status.label_en() },
+        "status_url": format!("{}/pengaduan/{}", state.config.server.public_url.trim_end_matches('/'), a.tracking_code),
+        "message": {
+            "id": format!("Pengaduan Anda diterima. Simpan kode pelacakan {} untuk memantau statusnya.", a.tracking_code),
+            "en": format!("Your complaint was received. Keep tracking code {} to follow its status.", a.tracking_code),
+        },
+    })
+}
+
+pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
+    let html = wants_html(req.headers());
+    let lang = pages::Lang::from_query(req.uri().query());
+    let limits = &state.config.webform.limits;
+    let parsed = webform::parse_request(req, limits, &state.config.webform.account, || {
+        format!("auto:{}", uuid::Uuid::now_v7().simple())
+    })
+    .await;
+    let message = match parsed {
+        Ok(m) => m,
+        Err(e) => {
+            state.metrics.intake_rejected("webform", e.code);
+            tracing::warn!(
+                code = e.code,
+                field = e.field.as_deref().unwrap_or("-"),
+                status = e.status.as_u16(),
+                "web form submission refused: {}",
+                e.message_en
+            );
+            let error = ApiError::from(e);
+            return if html {
+                pages::form_with_error(&state, lang, &error)
+            } else {
+                error.into_response()
+            };
+        }
+    };
+    match state.intake.accept(message).await {
+        Ok(accepted) if html => Redirect::to(&format!(
+            "/pengaduan/{}?baru=1{}",
+            accepted.tracking_code,
+            lang.query_suffix()
+        ))
+        .into_response(),
+        Ok(accepted) => {
+            let mut response =
+                (StatusCode::CREATED, Json(accepted_body(&state, &accepted))).into_response();
+            if accepted.replayed {
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", "true".parse().expect("valid header"));
+            }
+            response
+        }
+        Err(IntakeError::Conflict(key)) => {
+            tracing::warn!(idempotency_key = %key, "idempotency key reused with a different submission");
+            let mut e = ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "Idempotency-Key ini sudah dipakai untuk pengaduan lain.",
+                "This Idempotency-Key was already used for a different complaint.",
+            );
+            e.field = Some("Idempotency-Key".into());
+            e.into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "web form submission could not be stored");
+            let error = ApiError::unavailable();
+            if html {
+                pages::form_with_error(&state, lang, &error)
+            } else {
+                error.into_response()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub status: Option<Status>,
+    pub label: Option<Label>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Label {
+    pub id: &'static str,
+    pub en: &'static str,
+}
+
+/// What anyone holding the tracking code may see.
+#[derive(Debug, Serialize)]
+pub struct PublicComplaint {
+    pub tracking_code: String,
+    pub status: Status,
+    pub status_label: Label,
+    /// Confidential (`rahasia`) complaints show nothing beyond their status.
+    pub rahasia: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lapor_tracking_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<PublicEvent>,
+}
+
+/// Loads the public view of a complaint; `Ok(None)` when the code is
+/// mistyped or unknown.
+pub async fn public_view(
+    state: &AppState,
+    code: &str,
+) -> Result<Option<PublicComplaint>, sea_orm::DbErr> {
+    let Ok(code) = TrackingCode::parse(code) else {
+        return Ok(None);
+    };
+    let Some(c) = complaints::by_tracking_code(state.store.db(), code.as_str()).await? else {
+        return Ok(None);
+    };
+    let status: Status = c.status.parse().unwrap_or(Status::Received);
+    let label = Label {
+        id: status.label_id(),
+        en: status.label_en(),
+    };
+    if c.rahasia {
+        return Ok(Some(PublicComplaint {
+            tracking_code: c.tracking_code,
+            status,
+            status_label: label,
+            rahasia: true,
+            title: None,
+            category: None,
+            created_at: None,
+            updated_at: None,
+            lapor_tracking_id: None,
+            timeline: vec![],
+        }));
+    }
+    let timeline = complaints::timeline(state.store.db(), c.id)
+        .await?
+        .into_iter()
+        .filter(|e| matches!(e.kind.as_str(), "received" | "status" | "delivered"))
+        .map(|e| {
+            let st = e
+                .to_status
+                .as_deref()
+                .and_then(|s| s.parse::<Status>().ok());
+            let label = match (e.kind.as_str(), st) {
+                (_, Some(s)) => Some(Label {
+                    id: s.label_id(),
+                    en: s.label_en(),
+                }),
+                ("delivered", None) => Some(Label {
+                    id: "Diteruskan ke instansi tujuan",
+                    en: "Passed on to its destination",
+                }),
+                _ => None,
+            };
+            PublicEvent {
+                at: e.at,
+                kind: e.kind,
+                status: st,
+                label,
+            }
+        })
+        .collect();
+    Ok(Some(PublicComplaint {
+        tracking_code: c.tracking_code,
+        status,
+        status_label: label,
+        rahasia: false,
+        title: c.title,
+        category: c.category,
+        created_at: Some(c.created_at),
+        updated_at: Some(c.updated_at),
+        lapor_tracking_id: c.lapor_tracking_id,
+        timeline,
+    }))
+}
+
+pub async fn show(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    match public_view(&state, &code).await {
+        Ok(Some(view)) => Json(view).into_response(),
+        Ok(None) => ApiError::not_found_complaint().into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "complaint lookup failed");
+            ApiError::unavailable().into_response()
+        }
+    }
+}

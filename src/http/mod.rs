@@ -1,0 +1,90 @@
+//! HTTP: the public API, the public pages, the agency queue API and the
+//! operations endpoints, on one axum router.
+
+pub mod api_error;
+pub mod complaints;
+pub mod ops;
+pub mod pages;
+pub mod queues;
+
+use crate::config::Config;
+use crate::intake::Intake;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub intake: Intake,
+    pub metrics: Metrics,
+    pub agency_tokens: Arc<queues::AgencyTokens>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.webform.limits.max_body_bytes;
+    let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/cek", get(pages::check))
+        .route("/pengaduan/{code}", get(pages::status))
+        .route(
+            "/api/v1/complaints",
+            axum::routing::post(complaints::submit)
+                .layer(DefaultBodyLimit::max(body_limit.saturating_add(64 * 1024))),
+        )
+        .route("/api/v1/complaints/{code}", get(complaints::show))
+        .route("/api/v1/queues/{agency}", get(queues::list))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .fallback(not_found)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    use axum::response::IntoResponse;
+    api_error::ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Alamat tidak ditemukan.",
+        "No such address.",
+    )
+    .into_response()
+}
+
+/// Records request latency by matched route (never the raw path, which
+/// holds tracking codes).
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state.metrics.observe_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}

@@ -1,0 +1,11 @@
+//! sea-orm entities, one per table; the schema itself is in `migrations/`.
+
+pub mod agency_queue_item;
+pub mod attachment;
+pub mod citizen;
+pub mod citizen_address;
+pub mod complaint;
+pub mod complaint_event;
+pub mod delivery_attempt;
+pub mod inbound_message;
+pub mod outbox;
