@@ -49,6 +49,8 @@ impl Default for Limits {
 
 /// The header a client sets so a retried submission is answered once.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// Longest accepted idempotency key.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 /// Parses a web form request. `channel_account` names the form (a city may
 /// embed the form on several sites); `new_id` gives an external id when the

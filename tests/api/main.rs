@@ -1,0 +1,14 @@
+//! Integration tests: the real application on a random port (or the real
+//! binary as a child process), a stand-in LAPOR!, and every test on both
+//! SQLite and PostgreSQL.
+
+mod helpers;
+mod lapor_standin;
+
+mod bad_input;
+mod crash_recovery;
+mod delivery;
+mod ops;
+mod pages;
+mod queues;
+mod submit;
