@@ -223,10 +223,10 @@ async fn outbox_command(config: &Config, cmd: OutboxCommand) -> ExitCode {
             let actor = format!("operator:{operator}");
             let result = async {
                 let txn = store.begin_write().await?;
-                let row = outbox::retry_dead(&txn, id, now).await?;
+                let row = outbox::retry_dead(&*txn, id, now).await?;
                 if let Some(row) = &row {
                     complaints::add_event(
-                        &txn,
+                        &*txn,
                         complaints::NewEvent {
                             complaint_id: row.complaint_id,
                             actor: &actor,

@@ -3,19 +3,20 @@
 
 use super::destination::{DeliveryError, Destination, Job, Receipt};
 use crate::store::entity::agency_queue_item;
+use crate::store::Store;
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, EntityTrait, Set};
+use sea_orm::{EntityTrait, Set};
 
 pub struct AgencyQueue {
     agency: String,
-    db: DatabaseConnection,
+    store: Store,
 }
 
 impl AgencyQueue {
-    pub fn new(agency: impl Into<String>, db: DatabaseConnection) -> Self {
+    pub fn new(agency: impl Into<String>, store: Store) -> Self {
         AgencyQueue {
             agency: agency.into(),
-            db,
+            store,
         }
     }
 }
@@ -27,6 +28,9 @@ impl Destination for AgencyQueue {
     }
 
     async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError> {
+        let fail =
+            |e: sea_orm::DbErr| DeliveryError::retryable(format!("queue insert failed: {e}"));
+        let txn = self.store.begin_write().await.map_err(fail)?;
         // One queue item per (agency, complaint), however often this runs.
         agency_queue_item::Entity::insert(agency_queue_item::ActiveModel {
             agency: Set(self.agency.clone()),
@@ -39,9 +43,10 @@ impl Destination for AgencyQueue {
             agency_queue_item::Column::Agency,
             agency_queue_item::Column::ComplaintId,
         ])
-        .exec(&self.db)
+        .exec(&*txn)
         .await
-        .map_err(|e| DeliveryError::retryable(format!("queue insert failed: {e}")))?;
+        .map_err(fail)?;
+        txn.commit().await.map_err(fail)?;
         Ok(Receipt {
             external_ref: Some(format!("queue:{}", self.agency)),
             ..Default::default()

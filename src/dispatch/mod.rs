@@ -35,7 +35,7 @@ impl Destinations {
         for (name, dest) in &config.destinations {
             let built: Arc<dyn Destination> = match dest {
                 DestinationConfig::AgencyQueue { agency } => Arc::new(
-                    agency_queue::AgencyQueue::new(agency.clone(), store.db().clone()),
+                    agency_queue::AgencyQueue::new(agency.clone(), store.clone()),
                 ),
                 DestinationConfig::Lapor(l) => {
                     let token = l.token.resolve(&format!("destinations.{name}.token"))?;
@@ -110,9 +110,7 @@ impl Dispatcher {
             let limit = (free as u64).min(this.config.batch_size);
             let now = Utc::now();
             let lease_until = now + chrono::Duration::seconds(this.config.lease_secs as i64);
-            let rows = match outbox::lease(this.store.db(), &this.instance, limit, now, lease_until)
-                .await
-            {
+            let rows = match this.lease(limit, now, lease_until).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot lease outbox rows; will try again");
@@ -152,6 +150,18 @@ impl Dispatcher {
             tasks.wait().await;
         }
         tracing::info!(instance = %this.instance, "dispatcher stopped");
+    }
+
+    async fn lease(
+        &self,
+        limit: u64,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<outbox_row::Model>, sea_orm::DbErr> {
+        let txn = self.store.begin_write().await?;
+        let rows = outbox::lease(&*txn, &self.instance, limit, now, lease_until).await?;
+        txn.commit().await?;
+        Ok(rows)
     }
 
     async fn deliver(&self, row: outbox_row::Model, abort: CancellationToken) {
@@ -242,7 +252,7 @@ impl Dispatcher {
             async {
                 let txn = self.store.begin_write().await?;
                 outbox::record_attempt(
-                    &txn,
+                    &*txn,
                     AttemptRecord {
                         outbox_id: row.id,
                         attempt: row.attempts,
@@ -258,16 +268,19 @@ impl Dispatcher {
                     },
                 )
                 .await?;
-                if !outbox::settle(&txn, row.id, &self.instance, settle, now).await? {
+                if !outbox::settle(&*txn, row.id, &self.instance, settle, now).await? {
                     // The lease expired and another instance holds the row now.
                     txn.rollback().await?;
                     return Ok::<bool, sea_orm::DbErr>(false);
                 }
                 let actor = format!("destination:{}", row.destination);
                 match &result {
-                    Ok(receipt) => self.mark_delivered(&txn, row, receipt, &actor, now).await?,
+                    Ok(receipt) => {
+                        self.mark_delivered(&*txn, row, receipt, &actor, now)
+                            .await?
+                    }
                     Err(e) if dead => add_event(
-                        &txn,
+                        &*txn,
                         NewEvent {
                             complaint_id: row.complaint_id,
                             actor: &actor,

@@ -168,7 +168,7 @@ impl Intake {
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?;
 
         let addresses: Vec<_> = msg
@@ -178,9 +178,9 @@ impl Intake {
             .cloned()
             .collect();
         let citizen_id =
-            crate::identity::identify(&txn, &addresses, msg.display_name.as_deref(), now).await?;
+            crate::identity::identify(&*txn, &addresses, msg.display_name.as_deref(), now).await?;
 
-        let tracking_code = unused_tracking_code(&txn).await?;
+        let tracking_code = unused_tracking_code(&*txn).await?;
         let location = msg.location.as_ref();
         let complaint = complaint::ActiveModel {
             tracking_code: Set(tracking_code.to_string()),
@@ -206,12 +206,12 @@ impl Intake {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&*txn)
         .await?;
 
         let mut inbound: inbound_message::ActiveModel = inbound.into();
         inbound.complaint_id = Set(Some(complaint.id));
-        let inbound = inbound.update(&txn).await?;
+        let inbound = inbound.update(&*txn).await?;
 
         for (a, file) in msg.attachments.iter().zip(stored) {
             let (sha256, path) = match file {
@@ -229,13 +229,13 @@ impl Intake {
                 created_at: Set(now),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(&*txn)
             .await?;
         }
 
         let actor = format!("channel:{}", msg.channel);
         add_event(
-            &txn,
+            &*txn,
             NewEvent {
                 complaint_id: complaint.id,
                 actor: &actor,
@@ -256,11 +256,11 @@ impl Intake {
         let decision = self.routing.decide(msg);
         for destination in &decision.destinations {
             outbox::new_row(complaint.id, destination, now)
-                .insert(&txn)
+                .insert(&*txn)
                 .await?;
         }
         add_event(
-            &txn,
+            &*txn,
             NewEvent {
                 complaint_id: complaint.id,
                 actor: "system",

@@ -10,12 +10,41 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     DbErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use std::ops::Deref;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// SQLite has one writer at a time; writers queue here, in order,
+    /// instead of polling SQLite's busy handler (which ruins tail latency).
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction; on SQLite it holds the write gate until it ends.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
 }
 
 impl Store {
@@ -50,11 +79,15 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
         let db = Database::connect(options).await?;
-        if db.get_database_backend() == DbBackend::Sqlite {
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        if sqlite {
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
             db.execute_unprepared("PRAGMA busy_timeout=10000").await?;
         }
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            write_gate: sqlite.then(|| Arc::new(Mutex::new(()))),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
@@ -69,10 +102,15 @@ impl Store {
         self.db.get_database_backend()
     }
 
-    /// Starts a transaction that will write. On SQLite it takes the write
-    /// lock at once, so two writers queue instead of failing on upgrade.
-    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        let options = if self.backend() == DbBackend::Sqlite {
+    /// Starts a transaction that will write. On SQLite it first waits its
+    /// turn at the write gate, then takes the write lock at once (BEGIN
+    /// IMMEDIATE), so writers never fail on a read-to-write upgrade.
+    pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
+        let gate = match &self.write_gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let options = if gate.is_some() {
             TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
@@ -80,7 +118,8 @@ impl Store {
         } else {
             TransactionOptions::default()
         };
-        self.db.begin_with_options(options).await
+        let txn = self.db.begin_with_options(options).await?;
+        Ok(WriteTxn { txn, _gate: gate })
     }
 
     /// Readiness: the database answers a trivial query.
