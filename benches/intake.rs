@@ -5,6 +5,8 @@
 //!
 //!   cargo bench --bench intake
 //!
+//! Under `cargo test` it makes a short smoke run instead.
+//!
 //! Environment: SATUPINTU_BENCH_REQUESTS (default 3000),
 //! SATUPINTU_BENCH_CONCURRENCY (default 32), SATUPINTU_TEST_DATABASE_URL
 //! (PostgreSQL admin URL; its case is skipped with a notice when
@@ -262,14 +264,25 @@ fn rss_kb() -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let requests: usize = std::env::var("SATUPINTU_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
-    let concurrency: usize = std::env::var("SATUPINTU_BENCH_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32);
+    // `cargo bench` passes --bench; under `cargo test` this is a smoke run
+    // that only proves the benchmark still works.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let requests = if smoke {
+        40
+    } else {
+        env("SATUPINTU_BENCH_REQUESTS", 3000)
+    };
+    let concurrency = if smoke {
+        4
+    } else {
+        env("SATUPINTU_BENCH_CONCURRENCY", 32)
+    };
     println!("satupintu intake benchmark: {requests} requests, {concurrency} concurrent clients, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 
     let mut runs = Vec::new();
@@ -328,6 +341,13 @@ async fn main() {
         "peak resident memory of this process (server and load generator): {} MB",
         rss_kb() / 1024
     );
+    if smoke {
+        assert!(
+            runs.iter().all(|r| r.errors == 0),
+            "benchmark smoke run had errors"
+        );
+        return;
+    }
     let out_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&out_dir).unwrap();
     let stamp = std::time::SystemTime::now()

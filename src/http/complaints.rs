@@ -56,11 +56,17 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
                 e.message_en
             );
             let error = ApiError::from(e);
-            return if html {
+            let mut response = if html {
                 pages::form_with_error(&state, lang, &error)
             } else {
                 error.into_response()
             };
+            // The body may be left unread: tell the client not to reuse the
+            // connection rather than let it race our closing it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, "close".parse().expect("valid header"));
+            return response;
         }
     };
     match state.intake.accept(message).await {
