@@ -10,6 +10,7 @@ pub mod http;
 pub mod identity;
 pub mod intake;
 pub mod metrics;
+pub mod notify;
 pub mod routing;
 pub mod startup;
 pub mod store;

@@ -8,6 +8,7 @@ use crate::http::{self, queues, AppState};
 use crate::intake::attachments::AttachmentStore;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::routing::Routing;
 use crate::store::Store;
 use std::net::SocketAddr;
@@ -72,6 +73,11 @@ impl Application {
             routing,
             metrics.clone(),
             wakeup.clone(),
+            Arc::new(Notifier {
+                city: config.city.name.clone(),
+                public_url: config.server.public_url.clone(),
+                language: config.notify.language,
+            }),
         );
         let dispatcher = config.dispatch.enabled.then(|| {
             Dispatcher::new(

@@ -5,10 +5,12 @@
 pub mod address;
 pub mod channel;
 pub mod message;
+pub mod reply;
 pub mod tracking_code;
 pub mod webform;
 
 pub use address::{Address, AddressError, EmailAddress, PhoneE164};
 pub use channel::Channel;
 pub use message::{Attachment, ExternalId, Flags, InboundMessage, Location, MediaRef, RawPayload};
+pub use reply::{OutboundReply, ReplyError, ReplyErrorKind, ReplySender, SentReply, Template};
 pub use tracking_code::{TrackingCode, TrackingCodeError};

@@ -28,6 +28,7 @@ pub struct Config {
     pub webform: WebformConfig,
     pub attachments: AttachmentsConfig,
     pub dispatch: DispatchConfig,
+    pub notify: NotifyConfig,
     /// Agencies (OPD) by id; each may read its own queue.
     pub agencies: BTreeMap<String, AgencyConfig>,
     /// Where complaints can be delivered, by name.
@@ -187,6 +188,13 @@ impl Default for DispatchConfig {
             backoff_max_ms: 3_600_000,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Language of messages to citizens: `id`, `en` or `both`.
+    pub language: crate::notify::MessageLanguage,
 }
 
 /// A configuration problem, naming where it is.

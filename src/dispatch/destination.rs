@@ -47,6 +47,15 @@ pub struct AttachmentPayload {
     pub sha256: String,
 }
 
+/// A message to a citizen (outbox rows of kind `message`).
+#[derive(Debug, Clone)]
+pub struct MessageJob {
+    pub channel: String,
+    pub channel_account: String,
+    pub recipient: String,
+    pub payload: crate::notify::MessagePayload,
+}
+
 /// One delivery to make.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -60,6 +69,8 @@ pub struct Job {
     /// and hides it from the agency); destinations that forward to
     /// agencies use `complaint.reporter`, which respects the flag.
     pub reporter_for_lapor: Reporter,
+    /// Set for messages to citizens.
+    pub message: Option<MessageJob>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +88,10 @@ pub enum FailureKind {
     Retryable,
     /// Will fail the same way every time (4xx, a refused payload).
     Permanent,
+    /// The citizen cannot be reached at this address at all.
+    Unreachable,
+    /// The channel takes the message only after the citizen writes again.
+    Wait,
 }
 
 #[derive(Debug, Clone)]
@@ -84,23 +99,26 @@ pub struct DeliveryError {
     pub kind: FailureKind,
     pub message: String,
     pub http_status: Option<u16>,
+    /// The destination asked for this much quiet before the next try.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl DeliveryError {
-    pub fn retryable(message: impl Into<String>) -> Self {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         DeliveryError {
-            kind: FailureKind::Retryable,
+            kind,
             message: message.into(),
             http_status: None,
+            retry_after: None,
         }
     }
 
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Retryable, message)
+    }
+
     pub fn permanent(message: impl Into<String>) -> Self {
-        DeliveryError {
-            kind: FailureKind::Permanent,
-            message: message.into(),
-            http_status: None,
-        }
+        Self::new(FailureKind::Permanent, message)
     }
 
     /// Classifies an HTTP answer that was not a success.
@@ -115,6 +133,7 @@ impl DeliveryError {
             kind,
             message: format!("HTTP {status}: {excerpt}"),
             http_status: Some(status),
+            retry_after: None,
         }
     }
 

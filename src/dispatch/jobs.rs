@@ -1,7 +1,9 @@
 //! Building a delivery job from an outbox row: the complaint as it is now,
 //! its reporter and its attachments.
 
-use super::destination::{AttachmentPayload, ComplaintPayload, Job, LocationPayload, Reporter};
+use super::destination::{
+    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MessageJob, Reporter,
+};
 use crate::store::entity::{attachment, citizen, citizen_address, complaint, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
@@ -66,6 +68,27 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
         reporter: (!c.anonim && c.citizen_id.is_some()).then(|| reporter.clone()),
         attachments,
     };
+    let message = match (
+        &row.channel,
+        &row.channel_account,
+        &row.recipient,
+        &row.payload,
+    ) {
+        (Some(channel), Some(account), Some(recipient), Some(payload))
+            if row.kind == crate::store::outbox::KIND_MESSAGE =>
+        {
+            let payload = serde_json::from_value(payload.clone()).map_err(|e| {
+                DbErr::Custom(format!("outbox row {}: bad message payload: {e}", row.id))
+            })?;
+            Some(MessageJob {
+                channel: channel.clone(),
+                channel_account: account.clone(),
+                recipient: recipient.clone(),
+                payload,
+            })
+        }
+        _ => None,
+    };
     Ok(Some(Job {
         outbox_id: row.id,
         complaint_id: c.id,
@@ -74,5 +97,6 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
         attempt: row.attempts,
         complaint: payload,
         reporter_for_lapor: reporter,
+        message,
     }))
 }

@@ -7,18 +7,17 @@ pub mod backoff;
 pub mod destination;
 pub mod jobs;
 pub mod lapor;
+pub mod reply;
+mod settle;
 pub mod webhook;
 
-use crate::complaint::Status;
 use crate::config::{Config, DestinationConfig, DispatchConfig};
 use crate::metrics::Metrics;
-use crate::store::complaints::{add_event, set_status, NewEvent};
-use crate::store::entity::{complaint, outbox as outbox_row};
-use crate::store::outbox::{self, AttemptRecord, Settle};
+use crate::store::entity::outbox as outbox_row;
+use crate::store::outbox;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use destination::{DeliveryError, Destination, FailureKind, Receipt};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use destination::{DeliveryError, Destination};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +48,13 @@ impl Destinations {
             map.insert(name.clone(), built);
         }
         Ok(Destinations(map))
+    }
+
+    /// Adds a channel's reply sender as the destination `reply:<channel>`.
+    pub fn add_reply_sender(&mut self, sender: Arc<dyn adapters::ReplySender>) {
+        let name = crate::notify::reply_destination(sender.channel());
+        self.0
+            .insert(name, Arc::new(reply::ReplyDestination::new(sender)));
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Destination>> {
@@ -194,8 +200,7 @@ impl Dispatcher {
         let result = tokio::select! {
             r = destination.deliver(&job) => r,
             _ = abort.cancelled() => {
-                let now = Utc::now();
-                if let Err(e) = outbox::settle(self.store.db(), row.id, &self.instance, Settle::Release, now).await {
+                if let Err(e) = self.release(&row).await {
                     tracing::warn!(outbox_id = row.id, error = %e, "cannot release row; its lease will expire");
                 }
                 return;
@@ -210,169 +215,5 @@ impl Dispatcher {
             },
         );
         self.finish(&row, started, result).await;
-    }
-
-    /// Records the attempt and settles the row, in one transaction.
-    async fn finish(
-        &self,
-        row: &outbox_row::Model,
-        started: DateTime<Utc>,
-        result: Result<Receipt, DeliveryError>,
-    ) {
-        let now = Utc::now();
-        let outcome = match &result {
-            Ok(_) => "delivered",
-            Err(e) if e.kind == FailureKind::Permanent => "rejected",
-            Err(_) if row.attempts >= self.config.max_attempts => "failed",
-            Err(_) => "failed",
-        };
-        let settle = match &result {
-            Ok(r) => Settle::Delivered {
-                external_ref: r.external_ref.clone(),
-            },
-            Err(e)
-                if e.kind == FailureKind::Permanent || row.attempts >= self.config.max_attempts =>
-            {
-                Settle::Dead {
-                    error: e.message.clone(),
-                }
-            }
-            Err(e) => Settle::Retry {
-                at: now
-                    + backoff::delay(
-                        row.attempts,
-                        Duration::from_millis(self.config.backoff_base_ms),
-                        Duration::from_millis(self.config.backoff_max_ms),
-                    ),
-                error: e.message.clone(),
-            },
-        };
-        let dead = matches!(settle, Settle::Dead { .. });
-        let write =
-            async {
-                let txn = self.store.begin_write().await?;
-                outbox::record_attempt(
-                    &*txn,
-                    AttemptRecord {
-                        outbox_id: row.id,
-                        attempt: row.attempts,
-                        outcome,
-                        http_status: match &result {
-                            Ok(r) => r.http_status,
-                            Err(e) => e.http_status,
-                        },
-                        error: result.as_ref().err().map(|e| e.message.clone()),
-                        instance: &self.instance,
-                        started_at: started,
-                        finished_at: now,
-                    },
-                )
-                .await?;
-                if !outbox::settle(&*txn, row.id, &self.instance, settle, now).await? {
-                    // The lease expired and another instance holds the row now.
-                    txn.rollback().await?;
-                    return Ok::<bool, sea_orm::DbErr>(false);
-                }
-                let actor = format!("destination:{}", row.destination);
-                match &result {
-                    Ok(receipt) => {
-                        self.mark_delivered(&*txn, row, receipt, &actor, now)
-                            .await?
-                    }
-                    Err(e) if dead => add_event(
-                        &*txn,
-                        NewEvent {
-                            complaint_id: row.complaint_id,
-                            actor: &actor,
-                            kind: "delivery_dead",
-                            from_status: None,
-                            to_status: None,
-                            note: Some(e.message.clone()),
-                            data: Some(
-                                serde_json::json!({"outbox_id": row.id, "attempts": row.attempts}),
-                            ),
-                            at: now,
-                        },
-                    )
-                    .await?,
-                    Err(_) => {}
-                }
-                txn.commit().await?;
-                Ok(true)
-            };
-        match write.await {
-            Ok(true) => match &result {
-                Ok(_) => {
-                    tracing::info!(outbox_id = row.id, destination = %row.destination, attempt = row.attempts, "delivered")
-                }
-                Err(e) if dead => {
-                    tracing::error!(outbox_id = row.id, destination = %row.destination, attempt = row.attempts, error = %e, "delivery dead-lettered")
-                }
-                Err(e) => {
-                    tracing::warn!(outbox_id = row.id, destination = %row.destination, attempt = row.attempts, error = %e, "delivery failed; will retry")
-                }
-            },
-            Ok(false) => tracing::warn!(
-                outbox_id = row.id,
-                "lease lost before the result was recorded"
-            ),
-            Err(e) => {
-                tracing::error!(outbox_id = row.id, error = %e, "cannot record delivery result; the lease will expire and the row be retried")
-            }
-        }
-    }
-
-    async fn mark_delivered<C: sea_orm::ConnectionTrait>(
-        &self,
-        db: &C,
-        row: &outbox_row::Model,
-        receipt: &Receipt,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), sea_orm::DbErr> {
-        if receipt.lapor_tracking_id.is_some() {
-            complaint::Entity::update_many()
-                .col_expr(
-                    complaint::Column::LaporTrackingId,
-                    receipt.lapor_tracking_id.clone().into(),
-                )
-                .col_expr(
-                    complaint::Column::LaporTransactionId,
-                    receipt.lapor_transaction_id.clone().into(),
-                )
-                .col_expr(complaint::Column::UpdatedAt, now.into())
-                .filter(complaint::Column::Id.eq(row.complaint_id))
-                .exec(db)
-                .await?;
-        }
-        add_event(
-            db,
-            NewEvent {
-                complaint_id: row.complaint_id,
-                actor,
-                kind: "delivered",
-                from_status: None,
-                to_status: None,
-                note: receipt.external_ref.clone(),
-                data: Some(serde_json::json!({
-                    "outbox_id": row.id,
-                    "destination": row.destination,
-                    "external_ref": receipt.external_ref,
-                    "lapor_tracking_id": receipt.lapor_tracking_id,
-                    "lapor_transaction_id": receipt.lapor_transaction_id,
-                })),
-                at: now,
-            },
-        )
-        .await?;
-        if let Some(c) = complaint::Entity::find_by_id(row.complaint_id)
-            .one(db)
-            .await?
-        {
-            if c.status == Status::Received.as_str() {
-                set_status(db, &c, Status::Forwarded, actor, None, now).await?;
-            }
-        }
-        Ok(())
     }
 }

@@ -6,6 +6,7 @@ pub mod attachments;
 
 use crate::complaint::Status;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::routing::Routing;
 use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::{attachment, complaint, inbound_message};
@@ -51,6 +52,7 @@ pub struct Intake {
     routing: Arc<Routing>,
     metrics: Metrics,
     dispatch_wakeup: Arc<Notify>,
+    notifier: Arc<Notifier>,
 }
 
 impl Intake {
@@ -60,6 +62,7 @@ impl Intake {
         routing: Arc<Routing>,
         metrics: Metrics,
         dispatch_wakeup: Arc<Notify>,
+        notifier: Arc<Notifier>,
     ) -> Self {
         Intake {
             store,
@@ -67,6 +70,7 @@ impl Intake {
             routing,
             metrics,
             dispatch_wakeup,
+            notifier,
         }
     }
 
@@ -252,6 +256,17 @@ impl Intake {
             },
         )
         .await?;
+
+        if let Some(ack) = self
+            .notifier
+            .acknowledgment(msg, complaint.id, tracking_code.as_str())
+        {
+            crate::notify::enqueue(&*txn, ack, now).await?;
+        }
+        if let Some(sender) = &msg.sender {
+            // The citizen wrote: messages held for a closed window may go now.
+            outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
+        }
 
         let decision = self.routing.decide(msg);
         for destination in &decision.destinations {

@@ -13,6 +13,13 @@ pub const PENDING: &str = "pending";
 pub const LEASED: &str = "leased";
 pub const DELIVERED: &str = "delivered";
 pub const DEAD: &str = "dead";
+/// Held until the citizen writes again (a channel window is closed).
+pub const WAITING: &str = "waiting";
+
+/// A complaint to a destination.
+pub const KIND_DELIVERY: &str = "delivery";
+/// A message to a citizen.
+pub const KIND_MESSAGE: &str = "message";
 
 /// A new delivery of `complaint_id` to `destination`; its idempotency key
 /// is fixed here and sent with every attempt.
@@ -22,6 +29,7 @@ pub fn new_row(complaint_id: i64, destination: &str, now: DateTime<Utc>) -> outb
         destination: Set(destination.to_string()),
         idempotency_key: Set(uuid::Uuid::now_v7().simple().to_string()),
         state: Set(PENDING.into()),
+        kind: Set(KIND_DELIVERY.into()),
         attempts: Set(0),
         next_attempt_at: Set(now),
         lease_owner: Set(None),
@@ -157,6 +165,9 @@ pub async fn settle<C: ConnectionTrait>(
         Settle::Dead { error } => update
             .col_expr(outbox::Column::State, DEAD.into())
             .col_expr(outbox::Column::LastError, Some(error).into()),
+        Settle::Wait { error } => update
+            .col_expr(outbox::Column::State, WAITING.into())
+            .col_expr(outbox::Column::LastError, Some(error).into()),
         Settle::Release => update.col_expr(outbox::Column::State, PENDING.into()),
     };
     Ok(update.exec(db).await?.rows_affected == 1)
@@ -171,6 +182,10 @@ pub enum Settle {
         error: String,
     },
     Dead {
+        error: String,
+    },
+    /// Hold until the citizen writes again.
+    Wait {
         error: String,
     },
     /// Give the row back untried (shutdown).
@@ -215,4 +230,48 @@ pub async fn depth<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, i64)>, DbE
             ))
         })
         .collect()
+}
+
+/// Puts messages that wait for `recipient` on `channel` back in line: the
+/// citizen wrote again, so the channel accepts messages now.
+pub async fn wake_waiting<C: ConnectionTrait>(
+    db: &C,
+    channel: &str,
+    recipient: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, PENDING.into())
+        .col_expr(outbox::Column::NextAttemptAt, now.into())
+        .col_expr(outbox::Column::UpdatedAt, now.into())
+        .filter(outbox::Column::State.eq(WAITING))
+        .filter(outbox::Column::Channel.eq(channel))
+        .filter(outbox::Column::Recipient.eq(recipient))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Records a provider's delivery report (sent, delivered, read, failed)
+/// on the message it names; false when no message has that id.
+pub async fn record_provider_status<C: ConnectionTrait>(
+    db: &C,
+    channel: &str,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::ProviderStatus,
+            Some(status.to_string()).into(),
+        )
+        .col_expr(outbox::Column::ProviderStatusAt, Some(at).into())
+        .filter(outbox::Column::Channel.eq(channel))
+        .filter(outbox::Column::ExternalRef.eq(provider_message_id));
+    if let Some(e) = error {
+        update = update.col_expr(outbox::Column::LastError, Some(e).into());
+    }
+    Ok(update.exec(db).await?.rows_affected > 0)
 }

@@ -11,6 +11,9 @@ pub struct Model {
     pub kind: String,
     pub address: String,
     pub created_at: DateTimeUtc,
+    /// Set when the channel reported the address cannot be reached
+    /// (a blocked bot, a bouncing mailbox).
+    pub unreachable_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

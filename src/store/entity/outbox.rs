@@ -21,6 +21,14 @@ pub struct Model {
     pub delivered_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `delivery` (the complaint to a destination) or `message` (to a citizen).
+    pub kind: String,
+    pub channel: Option<String>,
+    pub channel_account: Option<String>,
+    pub recipient: Option<String>,
+    pub payload: Option<Json>,
+    pub provider_status: Option<String>,
+    pub provider_status_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

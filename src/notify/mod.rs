@@ -1,0 +1,99 @@
+//! Messages to citizens: what to tell whom, on which channel, written into
+//! the outbox in the caller's transaction. Sending is the dispatcher's job;
+//! this module never talks to a provider.
+
+pub mod texts;
+
+use crate::store::entity::outbox;
+use adapters::{Channel, InboundMessage};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use serde::{Deserialize, Serialize};
+pub use texts::MessageLanguage;
+
+/// Destination name of messages sent back on `channel`.
+pub fn reply_destination(channel: Channel) -> String {
+    format!("reply:{channel}")
+}
+
+/// The message as stored in the outbox row's `payload`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessagePayload {
+    /// `ack`, `status`, `cek` ...: what the message is for.
+    pub purpose: String,
+    pub text: String,
+    pub subject: Option<String>,
+    /// Provider id of the citizen's message this answers.
+    pub reply_to: Option<String>,
+    pub tracking_code: Option<String>,
+}
+
+pub struct NewMessage {
+    pub complaint_id: i64,
+    pub channel: Channel,
+    pub channel_account: String,
+    pub recipient: String,
+    pub payload: MessagePayload,
+}
+
+/// Writes one outbound message into the outbox.
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    m: NewMessage,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut row = crate::store::outbox::new_row(m.complaint_id, &reply_destination(m.channel), now);
+    row.kind = Set(crate::store::outbox::KIND_MESSAGE.into());
+    row.channel = Set(Some(m.channel.as_str().into()));
+    row.channel_account = Set(Some(m.channel_account));
+    row.recipient = Set(Some(m.recipient));
+    row.payload = Set(Some(serde_json::to_value(&m.payload).unwrap_or_default()));
+    let _: outbox::Model = row.insert(db).await?;
+    Ok(())
+}
+
+/// Settings for messages to citizens.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    pub city: String,
+    pub public_url: String,
+    pub language: MessageLanguage,
+}
+
+impl Notifier {
+    fn status_url(&self, code: &str) -> String {
+        format!("{}/pengaduan/{code}", self.public_url.trim_end_matches('/'))
+    }
+
+    /// The acknowledgment for a new complaint, when the message came on a
+    /// channel that can answer (the web form shows the code on screen).
+    pub fn acknowledgment(
+        &self,
+        msg: &InboundMessage,
+        complaint_id: i64,
+        code: &str,
+    ) -> Option<NewMessage> {
+        if msg.channel == Channel::Webform {
+            return None;
+        }
+        let recipient = msg.sender.as_ref()?.value();
+        Some(NewMessage {
+            complaint_id,
+            channel: msg.channel,
+            channel_account: msg.channel_account.clone(),
+            recipient,
+            payload: MessagePayload {
+                purpose: "ack".into(),
+                text: texts::acknowledgment(
+                    self.language,
+                    &self.city,
+                    code,
+                    &self.status_url(code),
+                ),
+                subject: Some(texts::acknowledgment_subject(self.language, code)),
+                reply_to: Some(msg.external_id.to_string()),
+                tracking_code: Some(code.to_string()),
+            },
+        })
+    }
+}
