@@ -2,6 +2,7 @@
 //! messages in from every channel adapter, stores them as complaints,
 //! routes them and delivers each once to SP4N-LAPOR! or an agency queue.
 
+pub mod channels;
 pub mod cli;
 pub mod complaint;
 pub mod config;

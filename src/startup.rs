@@ -2,6 +2,7 @@
 //! destinations, intake, dispatcher and HTTP server. Tests call the same
 //! code with a random port and a fresh database.
 
+use crate::channels::{self, ChannelContext};
 use crate::config::Config;
 use crate::dispatch::{Destinations, Dispatcher};
 use crate::http::{self, queues, AppState};
@@ -17,6 +18,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -36,6 +38,8 @@ pub struct Application {
     state: AppState,
     dispatcher: Option<Dispatcher>,
     grace: Duration,
+    channel_routes: axum::Router,
+    workers: Vec<channels::Worker>,
 }
 
 /// Hashes of the agencies' queue tokens, read from their secrets.
@@ -63,8 +67,8 @@ impl Application {
         store.migrate().await?;
         let metrics = Metrics::new();
         let wakeup = Arc::new(Notify::new());
-        let destinations =
-            Arc::new(Destinations::from_config(&config, &store).map_err(StartError::Config)?);
+        let mut destinations =
+            Destinations::from_config(&config, &store).map_err(StartError::Config)?;
         let tokens = agency_tokens(&config).map_err(StartError::Config)?;
         let routing = Arc::new(Routing::new(config.dispatch.default_destination.clone()));
         let intake = Intake::new(
@@ -79,6 +83,19 @@ impl Application {
                 language: config.notify.language,
             }),
         );
+        let channels = channels::build(
+            &config.channels,
+            &ChannelContext {
+                intake: intake.clone(),
+                store: store.clone(),
+                metrics: metrics.clone(),
+            },
+        )
+        .map_err(StartError::Config)?;
+        for sender in &channels.senders {
+            destinations.add_reply_sender(sender.clone());
+        }
+        let destinations = Arc::new(destinations);
         let dispatcher = config.dispatch.enabled.then(|| {
             Dispatcher::new(
                 store.clone(),
@@ -105,6 +122,8 @@ impl Application {
             state,
             dispatcher,
             grace,
+            channel_routes: channels.routes,
+            workers: channels.workers,
         })
     }
 
@@ -127,12 +146,19 @@ impl Application {
             let grace = self.grace;
             tokio::spawn(async move { d.run(token, grace).await })
         });
+        let workers = TaskTracker::new();
+        for worker in self.workers {
+            workers.spawn(worker(shutdown.clone()));
+        }
+        workers.close();
         let store = self.state.store.clone();
         tracing::info!(%addr, "satupintu listening");
-        let result = axum::serve(self.listener, http::router(self.state))
+        let app = http::router(self.state, self.channel_routes);
+        let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await;
         shutdown.cancel();
+        workers.wait().await;
         if let Some(handle) = dispatcher {
             if let Err(e) = handle.await {
                 tracing::error!(error = %e, "dispatcher task failed");

@@ -29,6 +29,8 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub dispatch: DispatchConfig,
     pub notify: NotifyConfig,
+    /// Citizen channels besides the web form.
+    pub channels: crate::channels::ChannelsConfig,
     /// Agencies (OPD) by id; each may read its own queue.
     pub agencies: BTreeMap<String, AgencyConfig>,
     /// Where complaints can be delivered, by name.
@@ -293,6 +295,7 @@ impl Config {
                 problems.push(e);
             }
         }
+        problems.extend(self.channels.validate());
         if problems.is_empty() {
             Ok(())
         } else {

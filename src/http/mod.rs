@@ -31,7 +31,10 @@ pub struct AppState {
     pub agency_tokens: Arc<queues::AgencyTokens>,
 }
 
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface: the gateway's own routes plus the channels'
+/// webhook routes (`channel_routes`), under the same limits, timeouts,
+/// tracing and metrics.
+pub fn router(state: AppState, channel_routes: Router) -> Router {
     let body_limit = state.config.webform.limits.max_body_bytes;
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
     Router::new()
@@ -48,14 +51,15 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state.clone())
+        .merge(channel_routes)
+        .route_layer(middleware::from_fn_with_state(state, observe))
         .fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 async fn not_found() -> Response {

@@ -1,0 +1,20 @@
+//! The email channel's wiring: configuration, webhook routes, reply sender
+//! and workers. The protocol is in `adapters`.
+
+use super::{ChannelContext, ChannelParts};
+use serde::{Deserialize, Serialize};
+
+/// `[channels.email]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {}
+
+impl EmailConfig {
+    pub fn validate(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+pub fn build(_config: &EmailConfig, _ctx: &ChannelContext) -> Result<ChannelParts, String> {
+    Ok(ChannelParts::default())
+}

@@ -1,0 +1,20 @@
+//! The sms channel's wiring: configuration, webhook routes, reply sender
+//! and workers. The protocol is in `adapters`.
+
+use super::{ChannelContext, ChannelParts};
+use serde::{Deserialize, Serialize};
+
+/// `[channels.sms]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {}
+
+impl SmsConfig {
+    pub fn validate(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+pub fn build(_config: &SmsConfig, _ctx: &ChannelContext) -> Result<ChannelParts, String> {
+    Ok(ChannelParts::default())
+}
