@@ -79,7 +79,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
         Ok(accepted) => {
             let mut response =
                 (StatusCode::CREATED, Json(accepted_body(&state, &accepted))).into_response();
-            if accepted.replayed {
+            if accepted.replayed() {
                 response
                     .headers_mut()
                     .insert("idempotent-replayed", "true".parse().expect("valid header"));

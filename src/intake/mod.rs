@@ -29,8 +29,26 @@ pub struct Accepted {
     pub complaint_id: i64,
     pub tracking_code: TrackingCode,
     pub status: Status,
-    /// True when this message was delivered before and this is its first answer again.
-    pub replayed: bool,
+    pub outcome: Outcome,
+}
+
+/// What intake did with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new complaint.
+    Created,
+    /// The message was delivered before; this is the first answer again.
+    Replayed,
+    /// A follow-up that joined the citizen's open complaint.
+    Joined,
+    /// A command (such as `CEK`), answered without a new complaint.
+    Answered,
+}
+
+impl Accepted {
+    pub fn replayed(&self) -> bool {
+        self.outcome == Outcome::Replayed
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +136,26 @@ impl Intake {
         }
     }
 
+    /// Stores a message that never becomes a complaint (a reaction, an
+    /// unsupported type) for audit; a repeated delivery is a no-op.
+    pub async fn record(&self, msg: &InboundMessage) -> Result<(), IntakeError> {
+        let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        let txn = self.store.begin_write().await?;
+        let exists = inbound_message::Entity::find()
+            .filter(inbound_message::Column::Channel.eq(msg.channel.as_str()))
+            .filter(inbound_message::Column::ExternalId.eq(msg.external_id.as_str()))
+            .one(&*txn)
+            .await?
+            .is_some();
+        if !exists {
+            inbound_row(msg, &fingerprint, Utc::now())
+                .insert(&*txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
     async fn previous_answer<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -147,7 +185,7 @@ impl Intake {
             tracking_code: TrackingCode::parse(&c.tracking_code)
                 .map_err(|e| DbErr::Custom(format!("stored tracking code invalid: {e}")))?,
             status: c.status.parse().unwrap_or(Status::Received),
-            replayed: true,
+            outcome: Outcome::Replayed,
         }))
     }
 
@@ -159,21 +197,7 @@ impl Intake {
     ) -> Result<Accepted, IntakeError> {
         let now = Utc::now();
         let txn = self.store.begin_write().await?;
-        let inbound = inbound_message::ActiveModel {
-            channel: Set(msg.channel.as_str().into()),
-            channel_account: Set(msg.channel_account.clone()),
-            external_id: Set(msg.external_id.to_string()),
-            sender: Set(msg.sender.as_ref().map(|a| a.value())),
-            fingerprint: Set(fingerprint.to_string()),
-            raw_content_type: Set(msg.raw.content_type.clone()),
-            raw_payload: Set(msg.raw.body.clone()),
-            complaint_id: Set(None),
-            received_at: Set(msg.received_at),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await?;
+        let inbound = inbound_row(msg, fingerprint, now).insert(&*txn).await?;
 
         let addresses: Vec<_> = msg
             .sender
@@ -293,8 +317,28 @@ impl Intake {
             complaint_id: complaint.id,
             tracking_code,
             status: Status::Received,
-            replayed: false,
+            outcome: Outcome::Created,
         })
+    }
+}
+
+fn inbound_row(
+    msg: &InboundMessage,
+    fingerprint: &str,
+    now: chrono::DateTime<Utc>,
+) -> inbound_message::ActiveModel {
+    inbound_message::ActiveModel {
+        channel: Set(msg.channel.as_str().into()),
+        channel_account: Set(msg.channel_account.clone()),
+        external_id: Set(msg.external_id.to_string()),
+        sender: Set(msg.sender.as_ref().map(|a| a.value())),
+        fingerprint: Set(fingerprint.to_string()),
+        raw_content_type: Set(msg.raw.content_type.clone()),
+        raw_payload: Set(msg.raw.body.clone()),
+        complaint_id: Set(None),
+        received_at: Set(msg.received_at),
+        created_at: Set(now),
+        ..Default::default()
     }
 }
 
