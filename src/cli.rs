@@ -224,19 +224,16 @@ async fn outbox_command(config: &Config, cmd: OutboxCommand) -> ExitCode {
             let result = async {
                 let txn = store.begin_write().await?;
                 let row = outbox::retry_dead(&*txn, id, now).await?;
-                if let Some(row) = &row {
+                if let Some(complaint_id) = row.as_ref().and_then(|r| r.complaint_id) {
                     complaints::add_event(
                         &*txn,
                         complaints::NewEvent {
-                            complaint_id: row.complaint_id,
+                            complaint_id,
                             actor: &actor,
                             kind: "delivery_retry",
                             from_status: None,
                             to_status: None,
-                            note: Some(format!(
-                                "outbox row {id} to {} put back in line",
-                                row.destination
-                            )),
+                            note: Some(format!("outbox row {id} put back in line")),
                             data: Some(serde_json::json!({"outbox_id": id})),
                             at: now,
                         },

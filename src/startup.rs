@@ -82,6 +82,7 @@ impl Application {
                 public_url: config.server.public_url.clone(),
                 language: config.notify.language,
             }),
+            chrono::Duration::minutes(config.intake.followup_window_minutes.into()),
         );
         let channels = channels::build(
             &config.channels,
@@ -135,6 +136,11 @@ impl Application {
 
     pub fn store(&self) -> Store {
         self.state.store.clone()
+    }
+
+    /// The intake pipeline, for callers that hold messages already parsed.
+    pub fn intake(&self) -> Intake {
+        self.state.intake.clone()
     }
 
     /// Serves until `shutdown` is cancelled; then finishes in-flight

@@ -29,6 +29,7 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub dispatch: DispatchConfig,
     pub notify: NotifyConfig,
+    pub intake: IntakeConfig,
     /// Citizen channels besides the web form.
     pub channels: crate::channels::ChannelsConfig,
     /// Agencies (OPD) by id; each may read its own queue.
@@ -188,6 +189,22 @@ impl Default for DispatchConfig {
             max_attempts: 10,
             backoff_base_ms: 2000,
             backoff_max_ms: 3_600_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// Minutes after a citizen's message in which a photo or location they
+    /// send joins the same complaint instead of opening a new one.
+    pub followup_window_minutes: u32,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            followup_window_minutes: 30,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! configuration. Two profiles: the historical XML `addstream` API and a
 //! JSON API with a field map. Every request carries the idempotency key.
 
-use super::destination::{DeliveryError, Destination, Job, Receipt};
+use super::destination::{ComplaintPayload, DeliveryError, Destination, Job, Receipt, Reporter};
 use crate::config::{LaporConfig, LaporProfile, Secret};
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
@@ -90,9 +90,7 @@ impl Lapor {
         })
     }
 
-    fn json_body(&self, job: &Job) -> serde_json::Value {
-        let c = &job.complaint;
-        let r = &job.reporter_for_lapor;
+    fn json_body(&self, c: &ComplaintPayload, r: &Reporter) -> serde_json::Value {
         let loc = c.location.as_ref();
         let ours: [(&str, serde_json::Value); 14] = [
             ("title", c.title.clone().into()),
@@ -119,9 +117,7 @@ impl Lapor {
         serde_json::Value::Object(body)
     }
 
-    fn xml_body(&self, job: &Job) -> String {
-        let c = &job.complaint;
-        let r = &job.reporter_for_lapor;
+    fn xml_body(&self, c: &ComplaintPayload, r: &Reporter) -> String {
         let name = r.name.as_deref().unwrap_or("");
         let (first, last) = name.trim().split_once(' ').unwrap_or((name.trim(), ""));
         let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
@@ -197,6 +193,8 @@ impl Destination for Lapor {
     }
 
     async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError> {
+        let (_, complaint) = job.complaint()?;
+        let reporter = &job.reporter_for_lapor;
         let request = self
             .http
             .post(self.url.clone())
@@ -207,10 +205,10 @@ impl Destination for Lapor {
                     reqwest::header::CONTENT_TYPE,
                     "application/xml; charset=utf-8",
                 )
-                .body(self.xml_body(job)),
+                .body(self.xml_body(complaint, reporter)),
             LaporProfile::Json => request
                 .bearer_auth(self.token.expose())
-                .json(&self.json_body(job)),
+                .json(&self.json_body(complaint, reporter)),
         };
         let response = request.send().await.map_err(DeliveryError::from_reqwest)?;
         let status = response.status().as_u16();

@@ -12,6 +12,17 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::time::Duration;
 
+async fn add_event_if<C: ConnectionTrait>(
+    db: &C,
+    row: &outbox_row::Model,
+    event: NewEvent<'_>,
+) -> Result<(), DbErr> {
+    match row.complaint_id {
+        Some(_) => add_event(db, event).await,
+        None => Ok(()),
+    }
+}
+
 /// The address kind a channel's recipient is stored under.
 fn address_kind(channel: &str) -> &'static str {
     match channel {
@@ -159,8 +170,9 @@ impl Dispatcher {
     ) -> Result<(), DbErr> {
         let actor = format!("destination:{}", row.destination);
         let message = row.kind == KIND_MESSAGE;
+        // Messages that answer no complaint have no timeline to write on.
         let event = |kind: &'static str, note: Option<String>, data: serde_json::Value| NewEvent {
-            complaint_id: row.complaint_id,
+            complaint_id: row.complaint_id.unwrap_or_default(),
             actor: &actor,
             kind,
             from_status: None,
@@ -174,7 +186,7 @@ impl Dispatcher {
                 let data = serde_json::json!({
                     "outbox_id": row.id, "channel": row.channel, "provider_message_id": receipt.external_ref,
                 });
-                add_event(db, event("message_sent", None, data)).await
+                add_event_if(db, row, event("message_sent", None, data)).await
             }
             Ok(receipt) => self.mark_delivered(db, row, receipt, &actor, now).await,
             Err(e) if outcome == "unreachable" => {
@@ -195,11 +207,21 @@ impl Dispatcher {
             }
             Err(e) if outcome == "waiting" => {
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                add_event(db, event("message_waiting", Some(e.message.clone()), data)).await
+                add_event_if(
+                    db,
+                    row,
+                    event("message_waiting", Some(e.message.clone()), data),
+                )
+                .await
             }
             Err(e) if dead => {
                 let data = serde_json::json!({"outbox_id": row.id, "attempts": row.attempts});
-                add_event(db, event("delivery_dead", Some(e.message.clone()), data)).await
+                add_event_if(
+                    db,
+                    row,
+                    event("delivery_dead", Some(e.message.clone()), data),
+                )
+                .await
             }
             Err(_) => Ok(()),
         }
@@ -213,6 +235,9 @@ impl Dispatcher {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
+        let Some(complaint_id) = row.complaint_id else {
+            return Ok(());
+        };
         if receipt.lapor_tracking_id.is_some() {
             complaint::Entity::update_many()
                 .col_expr(
@@ -224,14 +249,14 @@ impl Dispatcher {
                     receipt.lapor_transaction_id.clone().into(),
                 )
                 .col_expr(complaint::Column::UpdatedAt, now.into())
-                .filter(complaint::Column::Id.eq(row.complaint_id))
+                .filter(complaint::Column::Id.eq(complaint_id))
                 .exec(db)
                 .await?;
         }
         add_event(
             db,
             NewEvent {
-                complaint_id: row.complaint_id,
+                complaint_id,
                 actor,
                 kind: "delivered",
                 from_status: None,
@@ -248,10 +273,7 @@ impl Dispatcher {
             },
         )
         .await?;
-        if let Some(c) = complaint::Entity::find_by_id(row.complaint_id)
-            .one(db)
-            .await?
-        {
+        if let Some(c) = complaint::Entity::find_by_id(complaint_id).one(db).await? {
             if c.status == Status::Received.as_str() {
                 set_status(db, &c, Status::Forwarded, actor, None, now).await?;
             }

@@ -4,7 +4,7 @@
 use super::api_error::ApiError;
 use super::{pages, AppState};
 use crate::complaint::Status;
-use crate::intake::{Accepted, IntakeError};
+use crate::intake::IntakeError;
 use crate::store::complaints;
 use adapters::webform;
 use adapters::TrackingCode;
@@ -23,15 +23,15 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html") && !a.contains("application/json"))
 }
 
-fn accepted_body(state: &AppState, a: &Accepted) -> serde_json::Value {
+fn accepted_body(state: &AppState, code: &TrackingCode, status: Status) -> serde_json::Value {
     serde_json::json!({
-        "tracking_code": a.tracking_code,
-        "status": a.status,
-        "status_label": { "id": a.status.label_id(), "en": a.status.label_en() },
-        "status_url": format!("{}/pengaduan/{}", state.config.server.public_url.trim_end_matches('/'), a.tracking_code),
+        "tracking_code": code,
+        "status": status,
+        "status_label": { "id": status.label_id(), "en": status.label_en() },
+        "status_url": format!("{}/pengaduan/{code}", state.config.server.public_url.trim_end_matches('/')),
         "message": {
-            "id": format!("Pengaduan Anda diterima. Simpan kode pelacakan {} untuk memantau statusnya.", a.tracking_code),
-            "en": format!("Your complaint was received. Keep tracking code {} to follow its status.", a.tracking_code),
+            "id": format!("Pengaduan Anda diterima. Simpan kode pelacakan {code} untuk memantau statusnya."),
+            "en": format!("Your complaint was received. Keep tracking code {code} to follow its status."),
         },
     })
 }
@@ -69,22 +69,33 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             return response;
         }
     };
-    match state.intake.accept(message).await {
-        Ok(accepted) if html => Redirect::to(&format!(
-            "/pengaduan/{}?baru=1{}",
-            accepted.tracking_code,
-            lang.query_suffix()
-        ))
-        .into_response(),
-        Ok(accepted) => {
-            let mut response =
-                (StatusCode::CREATED, Json(accepted_body(&state, &accepted))).into_response();
-            if accepted.replayed() {
+    let accepted = state.intake.accept(message).await.map(|a| {
+        let replayed = a.replayed();
+        (a.tracking_code, a.status, replayed)
+    });
+    match accepted {
+        Ok((Some(code), _, _)) if html => {
+            Redirect::to(&format!("/pengaduan/{code}?baru=1{}", lang.query_suffix()))
+                .into_response()
+        }
+        Ok((Some(code), status, replayed)) => {
+            let status = status.unwrap_or(Status::Received);
+            let mut response = (
+                StatusCode::CREATED,
+                Json(accepted_body(&state, &code, status)),
+            )
+                .into_response();
+            if replayed {
                 response
                     .headers_mut()
                     .insert("idempotent-replayed", "true".parse().expect("valid header"));
             }
             response
+        }
+        Ok((None, _, _)) => {
+            // The web form always creates a complaint; this would be a bug.
+            tracing::error!("web form submission accepted without a complaint");
+            ApiError::unavailable().into_response()
         }
         Err(IntakeError::Conflict(key)) => {
             tracing::warn!(idempotency_key = %key, "idempotency key reused with a different submission");

@@ -23,7 +23,11 @@ pub const KIND_MESSAGE: &str = "message";
 
 /// A new delivery of `complaint_id` to `destination`; its idempotency key
 /// is fixed here and sent with every attempt.
-pub fn new_row(complaint_id: i64, destination: &str, now: DateTime<Utc>) -> outbox::ActiveModel {
+pub fn new_row(
+    complaint_id: Option<i64>,
+    destination: &str,
+    now: DateTime<Utc>,
+) -> outbox::ActiveModel {
     outbox::ActiveModel {
         complaint_id: Set(complaint_id),
         destination: Set(destination.to_string()),

@@ -195,6 +195,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    pub intake: satupintu::intake::Intake,
     shutdown: CancellationToken,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -207,6 +208,7 @@ impl TestApp {
             .expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let store = app.store();
+        let intake = app.intake();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(app.run(shutdown.clone()));
         TestApp {
@@ -216,6 +218,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             store,
+            intake,
             shutdown,
             handle: Some(handle),
         }

@@ -6,6 +6,7 @@ mod helpers;
 mod lapor_standin;
 
 mod bad_input;
+mod conversation;
 mod crash_recovery;
 mod delivery;
 mod ops;
