@@ -12,6 +12,7 @@ use crate::complaint::Status;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::routing::Routing;
+use crate::store::cursors::{self, CursorUpdate};
 use crate::store::entity::{complaint, inbound_message};
 use crate::store::{self, outbox, Store};
 use adapters::{Channel, InboundMessage, MediaRef, TrackingCode};
@@ -102,11 +103,24 @@ impl Intake {
     }
 
     pub async fn accept(&self, msg: InboundMessage) -> Result<Accepted, IntakeError> {
+        self.accept_with_cursor(msg, None).await
+    }
+
+    /// Like [`Self::accept`], and records how far a polling channel has read
+    /// in the same transaction (also when the message was seen before).
+    pub async fn accept_with_cursor(
+        &self,
+        msg: InboundMessage,
+        cursor: Option<CursorUpdate>,
+    ) -> Result<Accepted, IntakeError> {
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
         if let Some(previous) = self
             .previous_answer(self.store.db(), &msg, &fingerprint)
             .await?
         {
+            if let Some(cursor) = &cursor {
+                self.advance_cursor(cursor).await?;
+            }
             return Ok(previous);
         }
         // Files first: a row never points at a file that is not complete.
@@ -118,14 +132,22 @@ impl Intake {
                 stored.push(None);
             }
         }
-        match self.process(&msg, &fingerprint, stored).await {
+        match self
+            .process(&msg, &fingerprint, stored, cursor.as_ref())
+            .await
+        {
             Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
                 // A concurrent delivery of the same message won the race.
                 match self
                     .previous_answer(self.store.db(), &msg, &fingerprint)
                     .await?
                 {
-                    Some(previous) => Ok(previous),
+                    Some(previous) => {
+                        if let Some(cursor) = &cursor {
+                            self.advance_cursor(cursor).await?;
+                        }
+                        Ok(previous)
+                    }
                     None => Err(IntakeError::Storage(e)),
                 }
             }
@@ -150,15 +172,45 @@ impl Intake {
     /// Stores a message that never becomes a complaint (a reaction, an
     /// unsupported type) for audit; a repeated delivery is a no-op.
     pub async fn record(&self, msg: &InboundMessage) -> Result<(), IntakeError> {
+        self.record_with_cursor(msg, None).await
+    }
+
+    /// Like [`Self::record`], moving a polling channel's cursor with it.
+    pub async fn record_with_cursor(
+        &self,
+        msg: &InboundMessage,
+        cursor: Option<&CursorUpdate>,
+    ) -> Result<(), IntakeError> {
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        let now = Utc::now();
         let txn = self.store.begin_write().await?;
         if find_inbound(&*txn, msg).await?.is_none() {
-            inbound_row(msg, &fingerprint, Utc::now())
-                .insert(&*txn)
-                .await?;
+            inbound_row(msg, &fingerprint, now).insert(&*txn).await?;
+        }
+        if let Some(cursor) = cursor {
+            cursors::set(&*txn, cursor, now).await?;
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Moves a polling channel's cursor past something that carried no
+    /// message to store (an update of a kind nobody handles).
+    pub async fn advance_cursor(&self, cursor: &CursorUpdate) -> Result<(), IntakeError> {
+        let txn = self.store.begin_write().await?;
+        cursors::set(&*txn, cursor, Utc::now()).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Where a polling channel stopped reading.
+    pub async fn cursor(
+        &self,
+        channel: &str,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<String>, IntakeError> {
+        Ok(cursors::get(self.store.db(), channel, account, name).await?)
     }
 
     async fn previous_answer<C: ConnectionTrait>(
@@ -193,9 +245,13 @@ impl Intake {
         msg: &InboundMessage,
         fingerprint: &str,
         stored: Vec<Option<attachments::Stored>>,
+        cursor: Option<&CursorUpdate>,
     ) -> Result<Accepted, IntakeError> {
         let now = Utc::now();
         let txn = self.store.begin_write().await?;
+        if let Some(cursor) = cursor {
+            cursors::set(&*txn, cursor, now).await?;
+        }
         let inbound = inbound_row(msg, fingerprint, now).insert(&*txn).await?;
         let addresses: Vec<_> = msg
             .sender

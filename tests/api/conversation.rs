@@ -356,7 +356,80 @@ async fn the_web_form_never_runs_commands(backend: Backend) {
     app.stop().await;
 }
 
+async fn cursors_move_with_the_message(backend: Backend) {
+    use satupintu::store::cursors::CursorUpdate;
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    let at = |v: &str| CursorUpdate {
+        channel: "telegram".into(),
+        account: "bot".into(),
+        name: "offset".into(),
+        value: v.into(),
+    };
+    assert_eq!(
+        app.intake
+            .cursor("telegram", "bot", "offset")
+            .await
+            .unwrap(),
+        None
+    );
+    app.intake
+        .accept_with_cursor(
+            sms("c1", "081211110000", "Jalan rusak parah"),
+            Some(at("101")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.intake
+            .cursor("telegram", "bot", "offset")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("101")
+    );
+    // A message seen before still moves the cursor on.
+    app.intake
+        .accept_with_cursor(
+            sms("c1", "081211110000", "Jalan rusak parah"),
+            Some(at("102")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.intake
+            .cursor("telegram", "bot", "offset")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("102")
+    );
+    app.intake
+        .record_with_cursor(&sms("c2", "081211110000", "👍"), Some(&at("103")))
+        .await
+        .unwrap();
+    app.intake.advance_cursor(&at("104")).await.unwrap();
+    assert_eq!(
+        app.intake
+            .cursor("telegram", "bot", "offset")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("104")
+    );
+    assert_eq!(
+        app.intake
+            .cursor("telegram", "other", "offset")
+            .await
+            .unwrap(),
+        None
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
+    cursors_move_with_the_message,
     cek_answers_only_what_the_sender_may_see,
     empty_message_gets_help_not_a_complaint,
     photo_and_location_join_the_open_complaint,

@@ -2,6 +2,7 @@
 
 pub mod agency_queue_item;
 pub mod attachment;
+pub mod channel_cursor;
 pub mod citizen;
 pub mod citizen_address;
 pub mod complaint;
