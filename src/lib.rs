@@ -14,5 +14,6 @@ pub mod metrics;
 pub mod notify;
 pub mod routing;
 pub mod startup;
+pub mod status;
 pub mod store;
 pub mod telemetry;

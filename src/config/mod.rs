@@ -5,7 +5,9 @@
 mod destinations;
 mod secret;
 
-pub use destinations::{AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, WebhookConfig};
+pub use destinations::{
+    AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, LaporStatusConfig, WebhookConfig,
+};
 pub use secret::{Secret, SecretRef};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -161,6 +163,9 @@ pub struct DispatchConfig {
     pub enabled: bool,
     /// Destination for every complaint until routing rules say otherwise.
     pub default_destination: String,
+    /// Where a complaint goes when an agency hands it back as not theirs
+    /// (the coordinator's queue); the default destination when unset.
+    pub return_destination: Option<String>,
     /// Milliseconds between looks at the outbox when idle.
     pub poll_interval_ms: u64,
     /// Rows leased at once.
@@ -182,6 +187,7 @@ impl Default for DispatchConfig {
         DispatchConfig {
             enabled: true,
             default_destination: "koordinator".into(),
+            return_destination: None,
             poll_interval_ms: 1000,
             batch_size: 32,
             concurrency: 8,
@@ -214,6 +220,10 @@ impl Default for IntakeConfig {
 pub struct NotifyConfig {
     /// Language of messages to citizens: `id`, `en` or `both`.
     pub language: crate::notify::MessageLanguage,
+    /// Where to reach a citizen whose own channel cannot deliver (a web
+    /// form reporter, a blocked bot, a bouncing mailbox), in order: the
+    /// first channel for which the citizen has a reachable address is used.
+    pub fallback: Vec<crate::notify::FallbackRoute>,
 }
 
 /// A configuration problem, naming where it is.
@@ -294,6 +304,13 @@ impl Config {
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
+        }
+        if let Some(r) = &self.dispatch.return_destination {
+            if !self.destinations.contains_key(r) {
+                problems.push(format!(
+                    "dispatch.return_destination: `{r}` is not a configured destination"
+                ));
+            }
         }
         if self.dispatch.max_attempts < 1 {
             problems.push("dispatch.max_attempts: must be at least 1".into());

@@ -68,6 +68,7 @@ pub struct Dispatcher {
     config: DispatchConfig,
     metrics: Metrics,
     wakeup: Arc<Notify>,
+    notifier: Arc<crate::notify::Notifier>,
     instance: String,
 }
 
@@ -78,6 +79,7 @@ impl Dispatcher {
         config: DispatchConfig,
         metrics: Metrics,
         wakeup: Arc<Notify>,
+        notifier: Arc<crate::notify::Notifier>,
     ) -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "satupintu".into());
         let instance = format!(
@@ -91,6 +93,7 @@ impl Dispatcher {
             config,
             metrics,
             wakeup,
+            notifier,
             instance,
         }
     }

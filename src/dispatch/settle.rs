@@ -5,7 +5,7 @@
 use super::destination::{DeliveryError, FailureKind, Receipt};
 use super::{backoff, Dispatcher};
 use crate::complaint::Status;
-use crate::store::complaints::{add_event, set_status, NewEvent};
+use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::{citizen_address, complaint, outbox as outbox_row};
 use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MESSAGE};
 use chrono::{DateTime, Utc};
@@ -199,11 +199,13 @@ impl Dispatcher {
                         .await?;
                 }
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                add_event(
+                add_event_if(
                     db,
+                    row,
                     event("message_unreachable", Some(e.message.clone()), data),
                 )
-                .await
+                .await?;
+                self.fall_back(db, row, now).await
             }
             Err(e) if outcome == "waiting" => {
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
@@ -225,6 +227,83 @@ impl Dispatcher {
             }
             Err(_) => Ok(()),
         }
+    }
+
+    /// Sends an undeliverable message again on the citizen's next channel
+    /// (`notify.fallback`), so the timeline shows what reached whom.
+    async fn fall_back<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        row: &outbox_row::Model,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let (Some(channel), Some(recipient), Some(payload)) =
+            (&row.channel, &row.recipient, &row.payload)
+        else {
+            return Ok(());
+        };
+        let Ok(channel) = channel.parse::<adapters::Channel>() else {
+            return Ok(());
+        };
+        let Some(address) = citizen_address::Entity::find()
+            .filter(citizen_address::Column::Kind.eq(crate::notify::address_kind(channel)))
+            .filter(citizen_address::Column::Address.eq(recipient.as_str()))
+            .one(db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let route = crate::status::reporters::fallback_route(
+            db,
+            address.citizen_id,
+            &self.notifier.fallback,
+            &[channel],
+        )
+        .await?;
+        let Some(route) = route else {
+            tracing::warn!(
+                outbox_id = row.id,
+                "citizen unreachable on every configured channel"
+            );
+            return Ok(());
+        };
+        let Ok(mut payload) =
+            serde_json::from_value::<crate::notify::MessagePayload>(payload.clone())
+        else {
+            return Ok(());
+        };
+        payload.reply_to = None;
+        let to = route.channel;
+        crate::notify::enqueue(
+            db,
+            crate::notify::NewMessage {
+                complaint_id: row.complaint_id,
+                channel: route.channel,
+                channel_account: route.account,
+                recipient: route.recipient,
+                payload,
+            },
+            now,
+        )
+        .await?;
+        let actor = format!("destination:{}", row.destination);
+        let data =
+            serde_json::json!({"from": channel.as_str(), "to": to.as_str(), "outbox_id": row.id});
+        add_event_if(
+            db,
+            row,
+            NewEvent {
+                complaint_id: row.complaint_id.unwrap_or_default(),
+                actor: &actor,
+                kind: "message_fallback",
+                from_status: None,
+                to_status: None,
+                note: None,
+                data: Some(data),
+                at: now,
+            },
+        )
+        .await
     }
 
     async fn mark_delivered<C: ConnectionTrait>(
@@ -275,7 +354,14 @@ impl Dispatcher {
         .await?;
         if let Some(c) = complaint::Entity::find_by_id(complaint_id).one(db).await? {
             if c.status == Status::Received.as_str() {
-                set_status(db, &c, Status::Forwarded, actor, None, now).await?;
+                let change = crate::status::Change {
+                    to: Status::Forwarded,
+                    actor,
+                    note: None,
+                    kind: "status",
+                    except_citizen: None,
+                };
+                crate::status::apply(db, &self.notifier, &c, change, now).await?;
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ pub mod complaints;
 pub mod ops;
 pub mod pages;
 pub mod queues;
+pub mod status;
 
 use crate::config::Config;
 use crate::intake::Intake;
@@ -29,6 +30,11 @@ pub struct AppState {
     pub intake: Intake,
     pub metrics: Metrics,
     pub agency_tokens: Arc<queues::AgencyTokens>,
+    pub notifier: Arc<crate::notify::Notifier>,
+    pub routing: Arc<crate::routing::Routing>,
+    pub dispatch_wakeup: Arc<tokio::sync::Notify>,
+    /// LAPOR! status handling by destination name (callbacks).
+    pub lapor: Arc<std::collections::BTreeMap<String, Arc<crate::status::lapor_poll::LaporPoller>>>,
 }
 
 /// The whole HTTP surface: the gateway's own routes plus the channels'
@@ -48,6 +54,14 @@ pub fn router(state: AppState, channel_routes: Router) -> Router {
         )
         .route("/api/v1/complaints/{code}", get(complaints::show))
         .route("/api/v1/queues/{agency}", get(queues::list))
+        .route(
+            "/api/v1/queues/{agency}/{code}/status",
+            axum::routing::post(status::agency_update),
+        )
+        .route(
+            "/webhooks/lapor/{destination}",
+            axum::routing::post(status::lapor_callback),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -5,11 +5,12 @@
 
 use crate::complaint::Status;
 use crate::notify::{texts, Notifier};
+use crate::status::Change;
 use crate::store::entity::complaint;
 use adapters::{InboundMessage, TrackingCode};
 use chrono::{DateTime, Utc};
 use regex::Regex;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use std::sync::LazyLock;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +19,16 @@ pub enum Command {
     Cek(String),
     /// Nothing to work with: no text, no attachment, no location.
     Empty,
+    /// A reporter's answer to a resolution: SELESAI (solved) or BELUM (not).
+    Confirm { solved: bool },
 }
+
+static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(sudah\s+)?(selesai|beres)\s*[.!]*\s*$").expect("valid regex")
+});
+static NOT_SOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*belum(\s+(selesai|beres))?\s*[.!]*\s*$").expect("valid regex")
+});
 
 static CEK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)^\s*/?cek(?:@\w+)?(?:\s+(.*?))?\s*$").expect("valid regex"));
@@ -28,6 +38,12 @@ pub fn parse(msg: &InboundMessage) -> Option<Command> {
     let text = msg.text.trim();
     if text.is_empty() && msg.attachments.is_empty() && msg.location.is_none() {
         return Some(Command::Empty);
+    }
+    if SOLVED.is_match(text) {
+        return Some(Command::Confirm { solved: true });
+    }
+    if NOT_SOLVED.is_match(text) {
+        return Some(Command::Confirm { solved: false });
     }
     let caps = CEK.captures(text)?;
     let argument = caps.get(1).map(|m| m.as_str()).unwrap_or_default();
@@ -51,6 +67,14 @@ pub async fn answer<C: ConnectionTrait>(
     let lang = notifier.language;
     let (complaint_id, purpose, text, code) = match command {
         Command::Empty => (None, "help", texts::help(lang, &notifier.city), None),
+        Command::Confirm { solved } => match confirm(db, notifier, citizen_id, *solved, now).await?
+        {
+            Some(c) => {
+                let text = texts::confirmation(lang, &c.tracking_code, !solved);
+                (Some(c.id), "confirm", text, Some(c.tracking_code))
+            }
+            None => (None, "help", texts::help(lang, &notifier.city), None),
+        },
         Command::Cek(typed) => {
             let visible = match TrackingCode::parse(typed) {
                 Ok(code) => complaint::Entity::find()
@@ -81,6 +105,50 @@ pub async fn answer<C: ConnectionTrait>(
         crate::notify::enqueue(db, reply, now).await?;
     }
     Ok(complaint_id)
+}
+
+/// How long after a resolution its reporter may still reopen it.
+const REOPEN_DAYS: i64 = 30;
+
+/// Closes or reopens the sender's most recently resolved complaint.
+async fn confirm<C: ConnectionTrait>(
+    db: &C,
+    notifier: &Notifier,
+    citizen_id: Option<i64>,
+    solved: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<complaint::Model>, DbErr> {
+    let Some(citizen_id) = citizen_id else {
+        return Ok(None);
+    };
+    let Some(c) = complaint::Entity::find()
+        .filter(complaint::Column::CitizenId.eq(citizen_id))
+        .filter(complaint::Column::Status.eq(Status::Resolved.as_str()))
+        .filter(complaint::Column::UpdatedAt.gte(now - chrono::Duration::days(REOPEN_DAYS)))
+        .order_by_desc(complaint::Column::UpdatedAt)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let change = match solved {
+        true => Change {
+            to: Status::Closed,
+            actor: "citizen",
+            note: Some("Pelapor menyatakan masalah sudah selesai.".into()),
+            kind: "status",
+            except_citizen: Some(citizen_id),
+        },
+        false => Change {
+            to: Status::InProgress,
+            actor: "citizen",
+            note: Some("Pelapor menyatakan masalah belum selesai.".into()),
+            kind: "reopened",
+            except_citizen: Some(citizen_id),
+        },
+    };
+    crate::status::apply(db, notifier, &c, change, now).await?;
+    Ok(Some(c))
 }
 
 #[cfg(test)]
@@ -130,6 +198,11 @@ mod tests {
             ("cek jalan di depan rumah rusak", None),
             ("CEK ABCDE 23456", Some(Command::Cek("ABCDE 23456".into()))),
             ("cekungan jalan dalam sekali", None),
+            ("Selesai", Some(Command::Confirm { solved: true })),
+            ("sudah beres!", Some(Command::Confirm { solved: true })),
+            ("BELUM", Some(Command::Confirm { solved: false })),
+            ("belum selesai.", Some(Command::Confirm { solved: false })),
+            ("belum ada petugas datang ke lokasi", None),
             ("Jalan rusak, mohon dicek", None),
         ];
         for (text, want) in cases {

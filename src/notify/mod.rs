@@ -53,12 +53,33 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A channel and the account on it that sends to citizens who did not
+/// write on that channel themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackRoute {
+    pub channel: Channel,
+    /// The sending account: a WhatsApp phone_number_id, an SMS gateway
+    /// instance, the bot, the mailbox.
+    pub account: String,
+}
+
+/// The address kind under which a channel's recipients are stored.
+pub fn address_kind(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Telegram => "telegram",
+        Channel::Email => "email",
+        _ => "phone",
+    }
+}
+
 /// Settings for messages to citizens.
 #[derive(Debug, Clone)]
 pub struct Notifier {
     pub city: String,
     pub public_url: String,
     pub language: MessageLanguage,
+    pub fallback: Vec<FallbackRoute>,
 }
 
 impl Notifier {

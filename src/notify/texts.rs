@@ -66,6 +66,31 @@ pub fn status_update(
     )
 }
 
+/// Asked with a resolution: the reporter confirms or reopens.
+pub fn resolved_question(lang: MessageLanguage) -> String {
+    pick(
+        lang,
+        "Apakah masalahnya sudah beres? Balas SELESAI jika sudah, atau BELUM jika belum.".into(),
+        "Is the problem solved? Reply SELESAI if it is, or BELUM if it is not.".into(),
+    )
+}
+
+/// The answer to a reporter's SELESAI / BELUM.
+pub fn confirmation(lang: MessageLanguage, code: &str, reopened: bool) -> String {
+    match reopened {
+        true => pick(
+            lang,
+            format!("Pengaduan {code} dibuka kembali dan diteruskan lagi ke instansi. Terima kasih atas kabarnya."),
+            format!("Complaint {code} is reopened and sent back to the agency. Thank you for telling us."),
+        ),
+        false => pick(
+            lang,
+            format!("Terima kasih. Pengaduan {code} ditutup sebagai selesai."),
+            format!("Thank you. Complaint {code} is closed as solved."),
+        ),
+    }
+}
+
 /// The answer to an empty message: how to complain and how to check.
 pub fn help(lang: MessageLanguage, city: &str) -> String {
     pick(

@@ -37,6 +37,8 @@ fn sms(id: &str, from: &str, text: &str) -> InboundMessage {
     }
 }
 
+/// Messages to `recipient`, without the status updates the dispatcher
+/// sends on its own schedule (forwarded).
 async fn messages_to(app: &TestApp, recipient: &str) -> Vec<satupintu::notify::MessagePayload> {
     outbox::Entity::find()
         .filter(outbox::Column::Kind.eq("message"))
@@ -46,7 +48,10 @@ async fn messages_to(app: &TestApp, recipient: &str) -> Vec<satupintu::notify::M
         .await
         .unwrap()
         .into_iter()
-        .map(|r| serde_json::from_value(r.payload.unwrap()).unwrap())
+        .map(|r| {
+            serde_json::from_value::<satupintu::notify::MessagePayload>(r.payload.unwrap()).unwrap()
+        })
+        .filter(|m| m.purpose != "status")
         .collect()
 }
 

@@ -188,6 +188,8 @@ pub fn lapor_destination(
         tracking_id_pointer: "/trackingid".into(),
         transaction_id_pointer: "/transaksiid".into(),
         timeout_secs: 5,
+        status: None,
+        callback_token: None,
     })
 }
 

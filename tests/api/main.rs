@@ -12,4 +12,5 @@ mod delivery;
 mod ops;
 mod pages;
 mod queues;
+mod status_loop;
 mod submit;
