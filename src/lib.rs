@@ -13,6 +13,7 @@ pub mod intake;
 pub mod metrics;
 pub mod notify;
 pub mod routing;
+pub mod sla;
 pub mod startup;
 pub mod status;
 pub mod store;

@@ -23,6 +23,7 @@ pub struct Metrics {
     outbox_depth: Family<Labels, Gauge>,
     http_duration: Family<Labels, Histogram, fn() -> Histogram>,
     intake_errors: Family<Labels, Counter>,
+    sla_clocks: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -65,8 +66,15 @@ impl Metrics {
             "Inbound requests refused, by channel and reason",
             intake_errors.clone(),
         );
+        let sla_clocks = Family::<Labels, Gauge>::default();
+        registry.register(
+            "sla_clocks",
+            "Running SLA clocks, by agency, clock and state (running or overdue)",
+            sla_clocks.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            sla_clocks,
             complaints_received,
             deliveries,
             outbox_depth,
@@ -103,6 +111,20 @@ impl Metrics {
         self.outbox_depth
             .get_or_create(&vec![("state", state.to_string())])
             .set(n);
+    }
+
+    /// Replaces the SLA gauges with `counts` ((agency, clock, state), n).
+    pub fn set_sla_clocks(&self, counts: &[((String, String, &'static str), i64)]) {
+        self.sla_clocks.clear();
+        for ((agency, clock, state), n) in counts {
+            self.sla_clocks
+                .get_or_create(&vec![
+                    ("agency", agency.clone()),
+                    ("clock", clock.clone()),
+                    ("state", state.to_string()),
+                ])
+                .set(*n);
+        }
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {

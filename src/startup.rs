@@ -69,6 +69,7 @@ fn lapor_pollers(
     config: &Config,
     store: &Store,
     notifier: &Arc<Notifier>,
+    sla: &Arc<crate::sla::Sla>,
 ) -> Result<BTreeMap<String, Arc<LaporPoller>>, String> {
     let mut pollers = BTreeMap::new();
     for (name, dest) in &config.destinations {
@@ -87,6 +88,7 @@ fn lapor_pollers(
             callback_token,
             store: store.clone(),
             notifier: notifier.clone(),
+            sla: sla.clone(),
         };
         pollers.insert(name.clone(), Arc::new(poller));
     }
@@ -109,6 +111,7 @@ impl Application {
             language: config.notify.language,
             fallback: config.notify.fallback.clone(),
         });
+        let sla = Arc::new(config.sla.build(&config.city).map_err(StartError::Config)?);
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
@@ -116,9 +119,10 @@ impl Application {
             metrics.clone(),
             wakeup.clone(),
             notifier.clone(),
+            sla.clone(),
             chrono::Duration::minutes(config.intake.followup_window_minutes.into()),
         );
-        let lapor = lapor_pollers(&config, &store, &notifier).map_err(StartError::Config)?;
+        let lapor = lapor_pollers(&config, &store, &notifier, &sla).map_err(StartError::Config)?;
         let channels = channels::build(
             &config.channels,
             &ChannelContext {
@@ -140,6 +144,7 @@ impl Application {
                 metrics.clone(),
                 wakeup.clone(),
                 notifier.clone(),
+                sla.clone(),
             )
         });
         let addr = config.server.listen;
@@ -154,13 +159,27 @@ impl Application {
                 Box::pin(async move { poller.run(token).await })
             }));
         }
+        if config.sla.enabled {
+            let watcher = Arc::new(crate::sla::watch::Watcher {
+                store: store.clone(),
+                sla: sla.clone(),
+                notifier: notifier.clone(),
+                coordinator: config.sla.coordinator.clone(),
+                warn_before: chrono::Duration::hours(config.sla.warn_hours.into()),
+                interval: Duration::from_secs(config.sla.check_interval_secs.max(1)),
+            });
+            workers.push(Box::new(move |token| {
+                Box::pin(async move { watcher.run(token).await })
+            }));
+        }
         let state = AppState {
             config: Arc::new(config),
             store,
             intake,
             metrics,
             agency_tokens: Arc::new(tokens),
-            notifier,
+            notifier: notifier.clone(),
+            sla: sla.clone(),
             routing,
             dispatch_wakeup: wakeup,
             lapor: Arc::new(lapor),

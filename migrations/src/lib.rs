@@ -7,6 +7,7 @@ mod m20261123_000001_init;
 mod m20261123_000003_outbox_messages;
 mod m20261123_000004_channel_cursors;
 mod m20261123_000005_status_sync;
+mod m20261123_000006_sla_clocks;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_outbox_messages::Migration),
             Box::new(m20261123_000004_channel_cursors::Migration),
             Box::new(m20261123_000005_status_sync::Migration),
+            Box::new(m20261123_000006_sla_clocks::Migration),
         ]
     }
 }

@@ -113,6 +113,10 @@ pub async fn run(config: &Config, cmd: ComplaintCommand) -> ExitCode {
                 language: config.notify.language,
                 fallback: config.notify.fallback.clone(),
             };
+            let sla = match config.sla.build(&config.city) {
+                Ok(sla) => sla,
+                Err(e) => return fail(format!("invalid configuration: {e}")),
+            };
             let result = async {
                 let txn = store.begin_write().await?;
                 let change = Change {
@@ -122,7 +126,7 @@ pub async fn run(config: &Config, cmd: ComplaintCommand) -> ExitCode {
                     kind: "status",
                     except_citizen: None,
                 };
-                let changed = apply(&*txn, &notifier, &c, change, chrono::Utc::now()).await?;
+                let changed = apply(&*txn, &notifier, &sla, &c, change, chrono::Utc::now()).await?;
                 txn.commit().await?;
                 Ok::<_, sea_orm::DbErr>(changed)
             }

@@ -6,9 +6,11 @@ use crate::startup::{shutdown_signal, Application};
 use crate::store::Store;
 mod complaint;
 mod outbox;
+mod report;
 
 pub use complaint::ComplaintCommand;
 pub use outbox::OutboxCommand;
+pub use report::ReportCommand;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -52,6 +54,9 @@ pub enum Command {
     /// Complaint commands for operators.
     #[command(subcommand)]
     Complaint(ComplaintCommand),
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +97,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Config(ConfigCommand::Check) => check(&config),
         Command::Outbox(cmd) => outbox::run(&config, cmd).await,
         Command::Complaint(cmd) => complaint::run(&config, cmd).await,
+        Command::Report(cmd) => report::run(&config, cmd).await,
     }
 }
 

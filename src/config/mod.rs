@@ -32,6 +32,7 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     pub notify: NotifyConfig,
     pub intake: IntakeConfig,
+    pub sla: SlaConfig,
     /// Citizen channels besides the web form.
     pub channels: crate::channels::ChannelsConfig,
     /// Agencies (OPD) by id; each may read its own queue.
@@ -113,13 +114,86 @@ impl Default for LogConfig {
 pub struct CityConfig {
     /// The city's name as citizens know it.
     pub name: String,
+    /// The city's UTC offset (`+07:00` WIB, `+08:00` WITA, `+09:00` WIT);
+    /// Indonesia keeps no daylight saving time.
+    pub utc_offset: String,
 }
 
 impl Default for CityConfig {
     fn default() -> Self {
         CityConfig {
             name: "Kota Padang".into(),
+            utc_offset: "+07:00".into(),
         }
+    }
+}
+
+impl CityConfig {
+    pub fn offset(&self) -> Result<chrono::FixedOffset, String> {
+        self.utc_offset.parse::<chrono::FixedOffset>().map_err(|_| {
+            format!(
+                "city.utc_offset: `{}` is not an offset like +07:00",
+                self.utc_offset
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaConfig {
+    /// Watch the clocks: warn the coordinator, close unanswered resolutions.
+    pub enabled: bool,
+    /// Holiday files (national holidays and cuti bersama, regional ones).
+    pub holiday_files: Vec<PathBuf>,
+    /// Further holidays: `{ date = "2026-08-07", name = "Hari jadi kota" }`.
+    pub extra_holidays: Vec<crate::sla::calendar::Holiday>,
+    /// Working days for verification and forwarding.
+    pub verify_days: u32,
+    /// Working days for the agency's follow-up.
+    pub follow_up_days: u32,
+    /// Working days after a resolution before it closes unanswered.
+    pub closure_days: u32,
+    /// Hours before a due time the coordinator is warned.
+    pub warn_hours: u32,
+    /// Seconds between checks.
+    pub check_interval_secs: u64,
+    /// Who is warned, on which channel; nobody when absent.
+    pub coordinator: Option<crate::sla::watch::Coordinator>,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        let policy = crate::sla::Policy::default();
+        SlaConfig {
+            enabled: true,
+            holiday_files: vec!["config/holidays/2026.toml".into()],
+            extra_holidays: vec![],
+            verify_days: policy.verify_days,
+            follow_up_days: policy.follow_up_days,
+            closure_days: policy.closure_days,
+            warn_hours: 24,
+            check_interval_secs: 60,
+            coordinator: None,
+        }
+    }
+}
+
+impl SlaConfig {
+    pub fn build(&self, city: &CityConfig) -> Result<crate::sla::Sla, String> {
+        let calendar = crate::sla::calendar::Calendar::load(
+            city.offset()?,
+            &self.holiday_files,
+            &self.extra_holidays,
+        )?;
+        Ok(crate::sla::Sla {
+            calendar,
+            policy: crate::sla::Policy {
+                verify_days: self.verify_days,
+                follow_up_days: self.follow_up_days,
+                closure_days: self.closure_days,
+            },
+        })
     }
 }
 
@@ -330,6 +404,9 @@ impl Config {
             }
         }
         problems.extend(self.channels.validate());
+        if let Err(e) = self.city.offset() {
+            problems.push(e);
+        }
         if problems.is_empty() {
             Ok(())
         } else {

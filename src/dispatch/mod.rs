@@ -69,6 +69,7 @@ pub struct Dispatcher {
     metrics: Metrics,
     wakeup: Arc<Notify>,
     notifier: Arc<crate::notify::Notifier>,
+    sla: Arc<crate::sla::Sla>,
     instance: String,
 }
 
@@ -80,6 +81,7 @@ impl Dispatcher {
         metrics: Metrics,
         wakeup: Arc<Notify>,
         notifier: Arc<crate::notify::Notifier>,
+        sla: Arc<crate::sla::Sla>,
     ) -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "satupintu".into());
         let instance = format!(
@@ -94,6 +96,7 @@ impl Dispatcher {
             metrics,
             wakeup,
             notifier,
+            sla,
             instance,
         }
     }

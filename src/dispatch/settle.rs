@@ -361,7 +361,7 @@ impl Dispatcher {
                     kind: "status",
                     except_citizen: None,
                 };
-                crate::status::apply(db, &self.notifier, &c, change, now).await?;
+                crate::status::apply(db, &self.notifier, &self.sla, &c, change, now).await?;
             }
         }
         Ok(())

@@ -31,6 +31,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub agency_tokens: Arc<queues::AgencyTokens>,
     pub notifier: Arc<crate::notify::Notifier>,
+    pub sla: Arc<crate::sla::Sla>,
     pub routing: Arc<crate::routing::Routing>,
     pub dispatch_wakeup: Arc<tokio::sync::Notify>,
     /// LAPOR! status handling by destination name (callbacks).

@@ -122,7 +122,7 @@ pub async fn agency_update(
                     kind: "status",
                     except_citizen: None,
                 };
-                apply(&*txn, &state.notifier, &c, change, now).await?
+                apply(&*txn, &state.notifier, &state.sla, &c, change, now).await?
             }
         };
         txn.commit().await?;

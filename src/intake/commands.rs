@@ -59,6 +59,7 @@ pub fn parse(msg: &InboundMessage) -> Option<Command> {
 pub async fn answer<C: ConnectionTrait>(
     db: &C,
     notifier: &Notifier,
+    sla: &crate::sla::Sla,
     msg: &InboundMessage,
     citizen_id: Option<i64>,
     command: &Command,
@@ -67,14 +68,15 @@ pub async fn answer<C: ConnectionTrait>(
     let lang = notifier.language;
     let (complaint_id, purpose, text, code) = match command {
         Command::Empty => (None, "help", texts::help(lang, &notifier.city), None),
-        Command::Confirm { solved } => match confirm(db, notifier, citizen_id, *solved, now).await?
-        {
-            Some(c) => {
-                let text = texts::confirmation(lang, &c.tracking_code, !solved);
-                (Some(c.id), "confirm", text, Some(c.tracking_code))
+        Command::Confirm { solved } => {
+            match confirm(db, notifier, sla, citizen_id, *solved, now).await? {
+                Some(c) => {
+                    let text = texts::confirmation(lang, &c.tracking_code, !solved);
+                    (Some(c.id), "confirm", text, Some(c.tracking_code))
+                }
+                None => (None, "help", texts::help(lang, &notifier.city), None),
             }
-            None => (None, "help", texts::help(lang, &notifier.city), None),
-        },
+        }
         Command::Cek(typed) => {
             let visible = match TrackingCode::parse(typed) {
                 Ok(code) => complaint::Entity::find()
@@ -114,6 +116,7 @@ const REOPEN_DAYS: i64 = 30;
 async fn confirm<C: ConnectionTrait>(
     db: &C,
     notifier: &Notifier,
+    sla: &crate::sla::Sla,
     citizen_id: Option<i64>,
     solved: bool,
     now: DateTime<Utc>,
@@ -147,7 +150,7 @@ async fn confirm<C: ConnectionTrait>(
             except_citizen: Some(citizen_id),
         },
     };
-    crate::status::apply(db, notifier, &c, change, now).await?;
+    crate::status::apply(db, notifier, sla, &c, change, now).await?;
     Ok(Some(c))
 }
 

@@ -74,6 +74,7 @@ pub struct Intake {
     metrics: Metrics,
     dispatch_wakeup: Arc<Notify>,
     notifier: Arc<Notifier>,
+    sla: Arc<crate::sla::Sla>,
     followup_window: chrono::Duration,
 }
 
@@ -85,6 +86,7 @@ impl Intake {
         metrics: Metrics,
         dispatch_wakeup: Arc<Notify>,
         notifier: Arc<Notifier>,
+        sla: Arc<crate::sla::Sla>,
         followup_window: chrono::Duration,
     ) -> Self {
         Intake {
@@ -94,6 +96,7 @@ impl Intake {
             metrics,
             dispatch_wakeup,
             notifier,
+            sla,
             followup_window,
         }
     }
@@ -269,8 +272,16 @@ impl Intake {
         let chat = msg.channel != Channel::Webform;
         let command = if chat { commands::parse(msg) } else { None };
         let (complaint, outcome) = if let Some(command) = command {
-            let id =
-                commands::answer(&*txn, &self.notifier, msg, citizen_id, &command, now).await?;
+            let id = commands::answer(
+                &*txn,
+                &self.notifier,
+                &self.sla,
+                msg,
+                citizen_id,
+                &command,
+                now,
+            )
+            .await?;
             let c = match id {
                 Some(id) => complaint::Entity::find_by_id(id).one(&*txn).await?,
                 None => None,
@@ -294,6 +305,7 @@ impl Intake {
                 now,
             )
             .await?;
+            self.sla.on_created(&*txn, c.id, now).await?;
             (Some(c), Outcome::Created)
         };
 

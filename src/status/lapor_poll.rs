@@ -39,6 +39,7 @@ pub struct LaporPoller {
     pub callback_token: Option<crate::config::Secret>,
     pub store: Store,
     pub notifier: Arc<Notifier>,
+    pub sla: Arc<crate::sla::Sla>,
 }
 
 /// What one poll saw.
@@ -169,7 +170,7 @@ impl LaporPoller {
                     kind: "status",
                     except_citizen: None,
                 };
-                apply(&*txn, &self.notifier, c, change, now).await?
+                apply(&*txn, &self.notifier, &self.sla, c, change, now).await?
             }
             Some(_) => false,
             None => {

@@ -33,6 +33,7 @@ pub struct Change<'a> {
 pub async fn apply<C: ConnectionTrait>(
     db: &C,
     notifier: &Notifier,
+    sla: &crate::sla::Sla,
     c: &complaint::Model,
     change: Change<'_>,
     now: DateTime<Utc>,
@@ -46,6 +47,7 @@ pub async fn apply<C: ConnectionTrait>(
         .filter(complaint::Column::Id.eq(c.id))
         .exec(db)
         .await?;
+    sla.on_status(db, c.id, change.to, change.kind, now).await?;
     let mut routes = reporters::routes(db, c, &notifier.fallback).await?;
     routes.retain(|r| Some(r.citizen_id) != change.except_citizen);
     let told: Vec<serde_json::Value> = routes

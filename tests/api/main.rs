@@ -12,5 +12,6 @@ mod delivery;
 mod ops;
 mod pages;
 mod queues;
+mod sla;
 mod status_loop;
 mod submit;
