@@ -33,6 +33,26 @@ impl Row {
     }
 }
 
+/// The destination each complaint was first delivered to.
+async fn first_destinations<C: ConnectionTrait>(
+    db: &C,
+    ids: impl Iterator<Item = i64>,
+) -> Result<BTreeMap<i64, String>, DbErr> {
+    let mut agency = BTreeMap::new();
+    for row in outbox::Entity::find()
+        .filter(outbox::Column::ComplaintId.is_in(ids.collect::<Vec<_>>()))
+        .filter(outbox::Column::Kind.eq(crate::store::outbox::KIND_DELIVERY))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?
+    {
+        if let Some(id) = row.complaint_id {
+            agency.entry(id).or_insert(row.destination);
+        }
+    }
+    Ok(agency)
+}
+
 pub async fn compute<C: ConnectionTrait>(
     db: &C,
     sla: &Sla,
@@ -46,19 +66,7 @@ pub async fn compute<C: ConnectionTrait>(
         .filter(sla_clock::Column::Clock.ne(CLOSURE))
         .all(db)
         .await?;
-    let ids: Vec<i64> = clocks.iter().map(|c| c.complaint_id).collect();
-    let mut agency: BTreeMap<i64, String> = BTreeMap::new();
-    for row in outbox::Entity::find()
-        .filter(outbox::Column::ComplaintId.is_in(ids))
-        .filter(outbox::Column::Kind.eq(crate::store::outbox::KIND_DELIVERY))
-        .order_by_asc(outbox::Column::Id)
-        .all(db)
-        .await?
-    {
-        if let Some(id) = row.complaint_id {
-            agency.entry(id).or_insert(row.destination);
-        }
-    }
+    let agency = first_destinations(db, clocks.iter().map(|c| c.complaint_id)).await?;
     let mut groups: BTreeMap<(String, String), (Row, Vec<f64>)> = BTreeMap::new();
     for c in clocks {
         if c.outcome.as_deref() == Some("cancelled") {
@@ -117,19 +125,7 @@ pub async fn running_counts<C: ConnectionTrait>(
         .filter(sla_clock::Column::StoppedAt.is_null())
         .all(db)
         .await?;
-    let ids: Vec<i64> = clocks.iter().map(|c| c.complaint_id).collect();
-    let mut agency: BTreeMap<i64, String> = BTreeMap::new();
-    for row in outbox::Entity::find()
-        .filter(outbox::Column::ComplaintId.is_in(ids))
-        .filter(outbox::Column::Kind.eq(crate::store::outbox::KIND_DELIVERY))
-        .order_by_asc(outbox::Column::Id)
-        .all(db)
-        .await?
-    {
-        if let Some(id) = row.complaint_id {
-            agency.entry(id).or_insert(row.destination);
-        }
-    }
+    let agency = first_destinations(db, clocks.iter().map(|c| c.complaint_id)).await?;
     let mut counts: BTreeMap<(String, String, &'static str), i64> = BTreeMap::new();
     for c in clocks {
         let name = agency

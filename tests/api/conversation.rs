@@ -4,38 +4,12 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use adapters::{
-    Address, Attachment, Channel, ExternalId, Flags, InboundMessage, Location, MediaRef, PhoneE164,
-    RawPayload,
-};
+use adapters::{Attachment, Location, MediaRef};
 use satupintu::intake::Outcome;
 use satupintu::store::entity::{attachment, complaint, inbound_message, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0];
-
-fn sms(id: &str, from: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        channel: Channel::Sms,
-        channel_account: "modem-1".into(),
-        external_id: ExternalId::parse(id).unwrap(),
-        sender: Some(Address::Phone(PhoneE164::parse(from).unwrap())),
-        other_addresses: vec![],
-        display_name: None,
-        title: None,
-        text: text.into(),
-        category: None,
-        attachments: vec![],
-        location: None,
-        reply_to: None,
-        flags: Flags::default(),
-        received_at: chrono::Utc::now(),
-        raw: RawPayload {
-            content_type: "text/plain".into(),
-            body: format!("{id}|{from}|{text}"),
-        },
-    }
-}
 
 /// Messages to `recipient`, without the status updates the dispatcher
 /// sends on its own schedule (forwarded).

@@ -388,3 +388,28 @@ pub fn run_cli(config_path: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
 }
+
+/// A chat message as an SMS adapter would hand it over.
+pub fn sms(id: &str, from: &str, text: &str) -> adapters::InboundMessage {
+    use adapters::{Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload};
+    InboundMessage {
+        channel: Channel::Sms,
+        channel_account: "modem-1".into(),
+        external_id: ExternalId::parse(id).unwrap(),
+        sender: Some(Address::Phone(PhoneE164::parse(from).unwrap())),
+        other_addresses: vec![],
+        display_name: None,
+        title: None,
+        text: text.into(),
+        category: None,
+        attachments: vec![],
+        location: None,
+        reply_to: None,
+        flags: Flags::default(),
+        received_at: chrono::Utc::now(),
+        raw: RawPayload {
+            content_type: "text/plain".into(),
+            body: format!("{id}|{from}|{text}"),
+        },
+    }
+}

@@ -4,35 +4,12 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use adapters::{Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload};
+use adapters::Channel;
 use satupintu::notify::{MessagePayload, Notifier};
 use satupintu::sla::watch::{Coordinator, Watcher};
 use satupintu::store::entity::{complaint, outbox, sla_clock};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::sync::Arc;
-
-fn sms(id: &str, from: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        channel: Channel::Sms,
-        channel_account: "modem-1".into(),
-        external_id: ExternalId::parse(id).unwrap(),
-        sender: Some(Address::Phone(PhoneE164::parse(from).unwrap())),
-        other_addresses: vec![],
-        display_name: None,
-        title: None,
-        text: text.into(),
-        category: None,
-        attachments: vec![],
-        location: None,
-        reply_to: None,
-        flags: Flags::default(),
-        received_at: chrono::Utc::now(),
-        raw: RawPayload {
-            content_type: "text/plain".into(),
-            body: format!("{id}|{from}|{text}"),
-        },
-    }
-}
 
 async fn clocks(app: &TestApp, id: i64) -> Vec<sla_clock::Model> {
     sla_clock::Entity::find()

@@ -5,34 +5,11 @@
 use crate::helpers::*;
 use crate::lapor_standin::{LaporStandin, Mode};
 use crate::on_both_backends;
-use adapters::{Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload};
+use adapters::Channel;
 use satupintu::config::{DestinationConfig, LaporStatusConfig};
 use satupintu::notify::{FallbackRoute, MessagePayload};
 use satupintu::store::entity::{complaint, complaint_event, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-
-fn sms(id: &str, from: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        channel: Channel::Sms,
-        channel_account: "modem-1".into(),
-        external_id: ExternalId::parse(id).unwrap(),
-        sender: Some(Address::Phone(PhoneE164::parse(from).unwrap())),
-        other_addresses: vec![],
-        display_name: None,
-        title: None,
-        text: text.into(),
-        category: None,
-        attachments: vec![],
-        location: None,
-        reply_to: None,
-        flags: Flags::default(),
-        received_at: chrono::Utc::now(),
-        raw: RawPayload {
-            content_type: "text/plain".into(),
-            body: format!("{id}|{from}|{text}"),
-        },
-    }
-}
 
 async fn messages(app: &TestApp, purpose: &str) -> Vec<(outbox::Model, MessagePayload)> {
     outbox::Entity::find()
@@ -135,6 +112,7 @@ async fn lapor_stages_reach_every_reporter(backend: Backend) {
         })
         .await;
     }
+    assert!(lapor.status_reads() >= 4, "LAPOR was asked for the stage");
     let updates: Vec<_> = messages(&app, "status")
         .await
         .into_iter()
