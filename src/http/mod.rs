@@ -5,6 +5,7 @@ pub mod api_error;
 pub mod complaints;
 pub mod ops;
 pub mod pages;
+pub mod public_view;
 pub mod queues;
 pub mod status;
 
