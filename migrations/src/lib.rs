@@ -8,6 +8,7 @@ mod m20261123_000003_outbox_messages;
 mod m20261123_000004_channel_cursors;
 mod m20261123_000005_status_sync;
 mod m20261123_000006_sla_clocks;
+mod m20261123_000007_citizen_merges;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_channel_cursors::Migration),
             Box::new(m20261123_000005_status_sync::Migration),
             Box::new(m20261123_000006_sla_clocks::Migration),
+            Box::new(m20261123_000007_citizen_merges::Migration),
         ]
     }
 }

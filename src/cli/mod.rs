@@ -4,10 +4,12 @@
 use crate::config::{Config, LogFormat};
 use crate::startup::{shutdown_signal, Application};
 use crate::store::Store;
+mod citizen;
 mod complaint;
 mod outbox;
 mod report;
 
+pub use citizen::CitizenCommand;
 pub use complaint::ComplaintCommand;
 pub use outbox::OutboxCommand;
 pub use report::ReportCommand;
@@ -57,6 +59,9 @@ pub enum Command {
     /// Reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Citizen records: merges and their undoing.
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +103,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Outbox(cmd) => outbox::run(&config, cmd).await,
         Command::Complaint(cmd) => complaint::run(&config, cmd).await,
         Command::Report(cmd) => report::run(&config, cmd).await,
+        Command::Citizen(cmd) => citizen::run(&config, cmd).await,
     }
 }
 

@@ -407,7 +407,101 @@ async fn cursors_move_with_the_message(backend: Backend) {
     app.stop().await;
 }
 
+async fn one_person_on_two_channels_is_one_citizen(backend: Backend) {
+    use adapters::{Address, PhoneE164};
+    use satupintu::store::entity::{citizen_address, citizen_merge};
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let config = test_config(&db, dir.path(), None);
+    let config_path = write_config(&config, &dir.path().join("satupintu.toml"));
+    let app = TestApp::spawn(config).await;
+    // The same person, first seen by SMS and on Telegram separately.
+    let by_sms = app
+        .intake
+        .accept(sms("i1", "081299991111", "Trotoar rusak di Jl. Permindo"))
+        .await
+        .unwrap();
+    let mut tg = sms("i2", "081200000000", "Pasar kotor sekali sejak minggu lalu");
+    tg.channel = adapters::Channel::Telegram;
+    tg.sender = Some(Address::Telegram(777001));
+    let by_tg = app.intake.accept(tg).await.unwrap();
+    let citizen_of = |id: i64| {
+        let store = app.store.clone();
+        async move {
+            complaint::Entity::find_by_id(id)
+                .one(store.db())
+                .await
+                .unwrap()
+                .unwrap()
+                .citizen_id
+                .unwrap()
+        }
+    };
+    let (a, b) = (
+        citizen_of(by_sms.complaint_id.unwrap()).await,
+        citizen_of(by_tg.complaint_id.unwrap()).await,
+    );
+    assert_ne!(a, b);
+    // On Telegram they share their own contact: the phone number.
+    let mut shared = sms("i3", "081200000000", "");
+    shared.channel = adapters::Channel::Telegram;
+    shared.sender = Some(Address::Telegram(777001));
+    shared.other_addresses = vec![Address::Phone(PhoneE164::parse("081299991111").unwrap())];
+    shared.text = "Ini nomor saya".into();
+    app.intake.accept(shared).await.unwrap();
+    let merged = citizen_merge::Entity::find()
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (merged.into_citizen_id, merged.from_citizen_id),
+        (a.min(b), a.max(b))
+    );
+    assert_eq!(
+        citizen_of(by_sms.complaint_id.unwrap()).await,
+        citizen_of(by_tg.complaint_id.unwrap()).await
+    );
+    let addresses = citizen_address::Entity::find()
+        .filter(citizen_address::Column::CitizenId.eq(a.min(b)))
+        .all(app.store.db())
+        .await
+        .unwrap();
+    assert_eq!(addresses.len(), 2);
+
+    // The operator undoes it; a later message with both does not merge again.
+    let (ok, out, err) = run_cli(
+        &config_path,
+        &["citizen", "unmerge", &merged.id.to_string()],
+    );
+    assert!(ok, "{out}{err}");
+    assert_ne!(
+        citizen_of(by_sms.complaint_id.unwrap()).await,
+        citizen_of(by_tg.complaint_id.unwrap()).await
+    );
+    let mut again = sms("i4", "081200000000", "Pasar masih kotor");
+    again.channel = adapters::Channel::Telegram;
+    again.sender = Some(Address::Telegram(777001));
+    again.other_addresses = vec![Address::Phone(PhoneE164::parse("081299991111").unwrap())];
+    app.intake.accept(again).await.unwrap();
+    assert_eq!(
+        citizen_merge::Entity::find()
+            .all(app.store.db())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let (ok, _, err) = run_cli(
+        &config_path,
+        &["citizen", "unmerge", &merged.id.to_string()],
+    );
+    assert!(!ok && err.contains("no merge"), "{err}");
+    app.stop().await;
+}
+
 on_both_backends!(
+    one_person_on_two_channels_is_one_citizen,
     cursors_move_with_the_message,
     cek_answers_only_what_the_sender_may_see,
     empty_message_gets_help_not_a_complaint,

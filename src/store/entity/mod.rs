@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod channel_cursor;
 pub mod citizen;
 pub mod citizen_address;
+pub mod citizen_merge;
 pub mod complaint;
 pub mod complaint_event;
 pub mod delivery_attempt;
