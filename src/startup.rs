@@ -82,7 +82,8 @@ impl Application {
                 public_url: config.server.public_url.clone(),
                 language: config.notify.language,
             }),
-        );
+        )
+        .fetch_media_for(config.channels.media_channels());
         let channels = channels::build(
             &config.channels,
             &ChannelContext {
@@ -94,6 +95,9 @@ impl Application {
         .map_err(StartError::Config)?;
         for sender in &channels.senders {
             destinations.add_reply_sender(sender.clone());
+        }
+        for (name, destination) in &channels.destinations {
+            destinations.add(name.clone(), destination.clone());
         }
         let destinations = Arc::new(destinations);
         let dispatcher = config.dispatch.enabled.then(|| {

@@ -2,7 +2,7 @@
 //! its reporter and its attachments.
 
 use super::destination::{
-    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MessageJob, Reporter,
+    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MediaJob, MessageJob, Reporter,
 };
 use crate::store::entity::{attachment, citizen, citizen_address, complaint, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -89,6 +89,21 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
         }
         _ => None,
     };
+    let media = match (&row.channel, &row.channel_account, &row.payload) {
+        (Some(channel), Some(account), Some(payload))
+            if row.kind == crate::store::outbox::KIND_MEDIA =>
+        {
+            let payload = serde_json::from_value(payload.clone()).map_err(|e| {
+                DbErr::Custom(format!("outbox row {}: bad media payload: {e}", row.id))
+            })?;
+            Some(MediaJob {
+                channel: channel.clone(),
+                channel_account: account.clone(),
+                payload,
+            })
+        }
+        _ => None,
+    };
     Ok(Some(Job {
         outbox_id: row.id,
         complaint_id: c.id,
@@ -98,5 +113,6 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
         complaint: payload,
         reporter_for_lapor: reporter,
         message,
+        media,
     }))
 }

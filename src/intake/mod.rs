@@ -3,6 +3,7 @@
 //! are committed in one transaction before anyone is told "accepted".
 
 pub mod attachments;
+pub mod remote_media;
 
 use crate::complaint::Status;
 use crate::metrics::Metrics;
@@ -71,6 +72,8 @@ pub struct Intake {
     metrics: Metrics,
     dispatch_wakeup: Arc<Notify>,
     notifier: Arc<Notifier>,
+    /// Channels whose remote attachments are fetched through the outbox.
+    media_channels: Arc<Vec<adapters::Channel>>,
 }
 
 impl Intake {
@@ -89,6 +92,7 @@ impl Intake {
             metrics,
             dispatch_wakeup,
             notifier,
+            media_channels: Arc::default(),
         }
     }
 
@@ -246,7 +250,7 @@ impl Intake {
                 Some(f) => (f.sha256, f.relative_path),
                 None => (a.sha256.clone().unwrap_or_default(), String::new()),
             };
-            attachment::ActiveModel {
+            let row = attachment::ActiveModel {
                 complaint_id: Set(Some(complaint.id)),
                 inbound_message_id: Set(inbound.id),
                 filename: Set(a.filename.clone()),
@@ -259,6 +263,10 @@ impl Intake {
             }
             .insert(&*txn)
             .await?;
+            if let MediaRef::Remote(media_ref) = &a.media {
+                self.queue_media_fetch(&*txn, msg, &row, media_ref, now)
+                    .await?;
+            }
         }
 
         let actor = format!("channel:{}", msg.channel);

@@ -47,6 +47,16 @@ pub struct Handshake {
     pub challenge: Option<String>,
 }
 
+impl Handshake {
+    /// Reads the raw query string; anything unreadable is an empty
+    /// handshake, which is refused.
+    pub fn from_query(query: Option<&str>) -> Handshake {
+        query
+            .and_then(|q| serde_urlencoded::from_str(q).ok())
+            .unwrap_or_default()
+    }
+}
+
 /// Answers the handshake: the challenge to echo when the mode is
 /// `subscribe` and the token is ours, otherwise a 403 naming the field.
 pub fn answer_handshake(query: &Handshake, verify_token: &str) -> Result<String, WebhookError> {
@@ -115,6 +125,14 @@ mod tests {
             answer_handshake(&q("subscribe", "tok", "1158201444"), "tok").unwrap(),
             "1158201444"
         );
+        let from_url = Handshake::from_query(Some(
+            "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=t%C3%B6k%20en",
+        ));
+        assert_eq!(
+            answer_handshake(&from_url, "t\u{f6}k en").unwrap(),
+            "1158201444"
+        );
+        assert!(answer_handshake(&Handshake::from_query(None), "tok").is_err());
         for (label, query, field) in [
             (
                 "wrong token",
