@@ -25,7 +25,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name(NAME).table("inbound_messages").to_owned())
-            .await
+        m.drop_index(
+            Index::drop()
+                .name(NAME)
+                .table("inbound_messages")
+                .to_owned(),
+        )
+        .await
     }
 }

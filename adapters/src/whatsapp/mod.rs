@@ -3,6 +3,7 @@
 //! client (replies, templates, media download). Everything Meta dictates
 //! lives here; nothing here touches the database or decides routing.
 
+mod content;
 mod error;
 mod event;
 mod graph;

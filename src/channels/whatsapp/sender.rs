@@ -7,6 +7,7 @@ use super::config::AccountConfig;
 use super::rate::SendRate;
 use super::window;
 use crate::complaint::Status;
+use crate::notify::MessagePayload;
 use crate::store::entity::{complaint, outbox};
 use crate::store::Store;
 use adapters::whatsapp::GraphClient;
@@ -29,8 +30,9 @@ fn retry(what: &str, e: impl std::fmt::Display) -> ReplyError {
     ReplyError::new(ReplyErrorKind::Retryable, format!("{what}: {e}"))
 }
 
-/// The template's parameters: the tracking code and the complaint's status
-/// in the template's language.
+/// The template's parameters: the tracking code and the status in the
+/// template's language (an acknowledgment says "received" however far
+/// the complaint has moved since; an update says where it is now).
 async fn template_parameters<C: ConnectionTrait>(
     db: &C,
     reply: &OutboundReply,
@@ -41,6 +43,11 @@ async fn template_parameters<C: ConnectionTrait>(
         .one(db)
         .await
         .map_err(|e| retry("database", e))?;
+    let purpose = row
+        .as_ref()
+        .and_then(|r| r.payload.clone())
+        .and_then(|p| serde_json::from_value::<MessagePayload>(p).ok())
+        .map(|p| p.purpose);
     let complaint = match row {
         Some(row) => complaint::Entity::find_by_id(row.complaint_id)
             .one(db)
@@ -54,7 +61,10 @@ async fn template_parameters<C: ConnectionTrait>(
             "no complaint for this message; cannot fill the template",
         ));
     };
-    let status: Status = c.status.parse().unwrap_or(Status::Received);
+    let status: Status = match purpose.as_deref() {
+        Some("ack") => Status::Received,
+        _ => c.status.parse().unwrap_or(Status::Received),
+    };
     let label = if language.to_ascii_lowercase().starts_with("en") {
         status.label_en()
     } else {

@@ -7,7 +7,7 @@ use crate::config::Secret;
 use crate::http::api_error::ApiError;
 use crate::intake::{Intake, IntakeError};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{outbox, Store};
 use adapters::whatsapp::{self, Event, Handshake, WebhookError};
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, StatusCode};
@@ -142,6 +142,13 @@ impl Webhook {
                 detail,
             } => {
                 self.intake.record(&message).await?;
+                if let Some(sender) = &message.sender {
+                    // The citizen wrote (a reaction, say): the window is open
+                    // again, as for any message, so held messages may go.
+                    let txn = self.store.begin_write().await?;
+                    outbox::wake_waiting(&*txn, CHANNEL, &sender.value(), Utc::now()).await?;
+                    txn.commit().await?;
+                }
                 tracing::info!(reason = %reason, external_id = %message.external_id, "WhatsApp message recorded without a complaint: {detail}");
                 self.metrics
                     .channel_event(CHANNEL, "recorded", reason.as_str());

@@ -6,6 +6,7 @@ mod graph_server;
 mod inbound;
 mod media;
 mod outbound;
+mod rows;
 
 use std::path::PathBuf;
 
