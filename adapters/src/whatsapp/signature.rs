@@ -97,7 +97,9 @@ mod tests {
     fn table_of_signatures() {
         let body = br#"{"object":"whatsapp_business_account"}"#;
         let good = sign(b"rahasia", body);
-        let cases: Vec<(&str, Option<String>, &[u8], Option<&str>)> = vec![
+        // (label, header, body, refusal code)
+        type Row<'a> = (&'a str, Option<String>, &'a [u8], Option<&'a str>);
+        let cases: Vec<Row> = vec![
             ("good", Some(good.clone()), body, None),
             ("upper-case hex", Some(good.to_uppercase().replace("SHA256=", "sha256=")), body, None),
             ("missing", None, body, Some("missing_signature")),

@@ -232,7 +232,8 @@ mod tests {
     #[test]
     fn each_problem_names_its_key() {
         assert!(valid().validate().is_empty(), "{:?}", valid().validate());
-        let cases: Vec<(&str, Box<dyn Fn(&mut WhatsappConfig)>)> = vec![
+        type Change = Box<dyn Fn(&mut WhatsappConfig)>;
+        let cases: Vec<(&str, Change)> = vec![
             (
                 "channels.whatsapp.app_secret",
                 Box::new(|c| c.app_secret = SecretRef::default()),
