@@ -24,6 +24,7 @@ pub struct Metrics {
     http_duration: Family<Labels, Histogram, fn() -> Histogram>,
     intake_errors: Family<Labels, Counter>,
     sla_clocks: Family<Labels, Gauge>,
+    channel_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -72,6 +73,12 @@ impl Metrics {
             "Running SLA clocks, by agency, clock and state (running or overdue)",
             sla_clocks.clone(),
         );
+        let channel_events = Family::<Labels, Counter>::default();
+        registry.register(
+            "channel_events",
+            "Webhook items handled besides new complaints (statuses, records, skipped items, refused media), by channel, event and reason",
+            channel_events.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             sla_clocks,
@@ -80,7 +87,18 @@ impl Metrics {
             outbox_depth,
             http_duration,
             intake_errors,
+            channel_events,
         }
+    }
+
+    pub fn channel_event(&self, channel: &str, event: &str, reason: &str) {
+        self.channel_events
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("event", event.to_string()),
+                ("reason", reason.to_string()),
+            ])
+            .inc();
     }
 
     pub fn complaint_received(&self, channel: &str) {

@@ -121,7 +121,8 @@ impl Application {
             notifier.clone(),
             sla.clone(),
             chrono::Duration::minutes(config.intake.followup_window_minutes.into()),
-        );
+        )
+        .fetch_media_for(config.channels.media_channels());
         let lapor = lapor_pollers(&config, &store, &notifier, &sla).map_err(StartError::Config)?;
         let channels = channels::build(
             &config.channels,
@@ -134,6 +135,9 @@ impl Application {
         .map_err(StartError::Config)?;
         for sender in &channels.senders {
             destinations.add_reply_sender(sender.clone());
+        }
+        for (name, destination) in &channels.destinations {
+            destinations.add(name.clone(), destination.clone());
         }
         let destinations = Arc::new(destinations);
         let dispatcher = config.dispatch.enabled.then(|| {

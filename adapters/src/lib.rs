@@ -8,6 +8,7 @@ pub mod message;
 pub mod reply;
 pub mod tracking_code;
 pub mod webform;
+pub mod whatsapp;
 
 pub use address::{Address, AddressError, EmailAddress, PhoneE164};
 pub use channel::Channel;

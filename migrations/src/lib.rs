@@ -9,6 +9,7 @@ mod m20261123_000004_channel_cursors;
 mod m20261123_000005_status_sync;
 mod m20261123_000006_sla_clocks;
 mod m20261123_000007_citizen_merges;
+mod m20261123_000008_inbound_sender_index;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_status_sync::Migration),
             Box::new(m20261123_000006_sla_clocks::Migration),
             Box::new(m20261123_000007_citizen_merges::Migration),
+            Box::new(m20261123_000008_inbound_sender_index::Migration),
         ]
     }
 }

@@ -56,6 +56,15 @@ pub struct MessageJob {
     pub payload: crate::notify::MessagePayload,
 }
 
+/// An attachment to fetch from a channel's provider (outbox rows of kind
+/// `media`).
+#[derive(Debug, Clone)]
+pub struct MediaJob {
+    pub channel: String,
+    pub channel_account: String,
+    pub payload: crate::intake::remote_media::MediaPayload,
+}
+
 /// One delivery to make.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -72,6 +81,8 @@ pub struct Job {
     pub reporter_for_lapor: Reporter,
     /// Set for messages to citizens.
     pub message: Option<MessageJob>,
+    /// Set for attachments to fetch.
+    pub media: Option<MediaJob>,
 }
 
 impl Job {

@@ -2,7 +2,7 @@
 //! its reporter and its attachments, and for messages the text to send.
 
 use super::destination::{
-    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MessageJob, Reporter,
+    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MediaJob, MessageJob, Reporter,
 };
 use crate::store::entity::{attachment, citizen, citizen_address, complaint, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -28,6 +28,7 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
         complaint,
         reporter_for_lapor: reporter,
         message: message_job(row)?,
+        media: media_job(row)?,
     }))
 }
 
@@ -54,6 +55,28 @@ fn message_job(row: &outbox::Model) -> Result<Option<MessageJob>, DbErr> {
         }
         _ => Err(DbErr::Custom(format!(
             "outbox row {}: message without recipient",
+            row.id
+        ))),
+    }
+}
+
+fn media_job(row: &outbox::Model) -> Result<Option<MediaJob>, DbErr> {
+    if row.kind != crate::store::outbox::KIND_MEDIA {
+        return Ok(None);
+    }
+    match (&row.channel, &row.channel_account, &row.payload) {
+        (Some(channel), Some(account), Some(payload)) => {
+            let payload = serde_json::from_value(payload.clone()).map_err(|e| {
+                DbErr::Custom(format!("outbox row {}: bad media payload: {e}", row.id))
+            })?;
+            Ok(Some(MediaJob {
+                channel: channel.clone(),
+                channel_account: account.clone(),
+                payload,
+            }))
+        }
+        _ => Err(DbErr::Custom(format!(
+            "outbox row {}: media without payload",
             row.id
         ))),
     }

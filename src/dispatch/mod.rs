@@ -57,6 +57,11 @@ impl Destinations {
             .insert(name, Arc::new(reply::ReplyDestination::new(sender)));
     }
 
+    /// Adds a destination a channel serves (such as `media:<channel>`).
+    pub fn add(&mut self, name: String, destination: Arc<dyn Destination>) {
+        self.0.insert(name, destination);
+    }
+
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Destination>> {
         self.0.get(name)
     }

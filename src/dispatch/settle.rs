@@ -7,7 +7,7 @@ use super::{backoff, Dispatcher};
 use crate::complaint::Status;
 use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::{citizen_address, complaint, outbox as outbox_row};
-use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MESSAGE};
+use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MEDIA, KIND_MESSAGE};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::time::Duration;
@@ -188,6 +188,8 @@ impl Dispatcher {
                 });
                 add_event_if(db, row, event("message_sent", None, data)).await
             }
+            // The fetcher wrote the attachment and its timeline entry itself.
+            Ok(_) if row.kind == KIND_MEDIA => Ok(()),
             Ok(receipt) => self.mark_delivered(db, row, receipt, &actor, now).await,
             Err(e) if outcome == "unreachable" => {
                 if let (Some(channel), Some(recipient)) = (&row.channel, &row.recipient) {

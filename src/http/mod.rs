@@ -75,7 +75,11 @@ pub fn router(state: AppState, channel_routes: Router) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path only: a query can hold a secret (the WhatsApp
+            // handshake's verify token).
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
 }
 
 async fn not_found() -> Response {

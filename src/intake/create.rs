@@ -10,15 +10,17 @@ use crate::routing::Routing;
 use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::{attachment, complaint};
 use crate::store::outbox;
-use adapters::{InboundMessage, TrackingCode};
+use adapters::{InboundMessage, MediaRef, TrackingCode};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 
+#[allow(clippy::too_many_arguments)]
 pub async fn complaint<C: ConnectionTrait>(
     db: &C,
+    media_channels: &[adapters::Channel],
     routing: &Routing,
     notifier: &Notifier,
     msg: &InboundMessage,
@@ -55,7 +57,16 @@ pub async fn complaint<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    store_attachments(db, complaint.id, inbound_id, msg, stored, now).await?;
+    store_attachments(
+        db,
+        media_channels,
+        complaint.id,
+        inbound_id,
+        msg,
+        stored,
+        now,
+    )
+    .await?;
 
     let actor = format!("channel:{}", msg.channel);
     add_event(
@@ -106,6 +117,7 @@ pub async fn complaint<C: ConnectionTrait>(
 /// Attachment rows for the message's attachments, on `complaint_id`.
 pub async fn store_attachments<C: ConnectionTrait>(
     db: &C,
+    media_channels: &[adapters::Channel],
     complaint_id: i64,
     inbound_id: i64,
     msg: &InboundMessage,
@@ -117,7 +129,7 @@ pub async fn store_attachments<C: ConnectionTrait>(
             Some(f) => (f.sha256, f.relative_path),
             None => (a.sha256.clone().unwrap_or_default(), String::new()),
         };
-        attachment::ActiveModel {
+        let row = attachment::ActiveModel {
             complaint_id: Set(Some(complaint_id)),
             inbound_message_id: Set(inbound_id),
             filename: Set(a.filename.clone()),
@@ -130,6 +142,9 @@ pub async fn store_attachments<C: ConnectionTrait>(
         }
         .insert(db)
         .await?;
+        if let MediaRef::Remote(media_ref) = &a.media {
+            super::remote_media::queue_fetch(db, media_channels, msg, &row, media_ref, now).await?;
+        }
     }
     Ok(())
 }

@@ -143,6 +143,7 @@ pub async fn find<C: ConnectionTrait>(
 #[allow(clippy::too_many_arguments)]
 pub async fn join<C: ConnectionTrait>(
     db: &C,
+    media_channels: &[adapters::Channel],
     notifier: &Notifier,
     c: &complaint::Model,
     why: Why,
@@ -151,7 +152,7 @@ pub async fn join<C: ConnectionTrait>(
     stored: Vec<Option<Stored>>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    store_attachments(db, c.id, inbound_id, msg, stored, now).await?;
+    store_attachments(db, media_channels, c.id, inbound_id, msg, stored, now).await?;
     let mut update: complaint::ActiveModel = c.clone().into();
     if let Some(loc) = &msg.location {
         if c.lat.is_none() && loc.lat.is_some() {

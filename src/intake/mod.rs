@@ -7,6 +7,7 @@ pub mod attachments;
 mod commands;
 mod create;
 mod followup;
+pub mod remote_media;
 
 use crate::complaint::Status;
 use crate::metrics::Metrics;
@@ -76,6 +77,8 @@ pub struct Intake {
     notifier: Arc<Notifier>,
     sla: Arc<crate::sla::Sla>,
     followup_window: chrono::Duration,
+    /// Channels whose remote attachments are fetched through the outbox.
+    media_channels: Arc<Vec<adapters::Channel>>,
 }
 
 impl Intake {
@@ -98,6 +101,7 @@ impl Intake {
             notifier,
             sla,
             followup_window,
+            media_channels: Arc::default(),
         }
     }
 
@@ -291,11 +295,23 @@ impl Intake {
             true => followup::find(&*txn, msg, citizen_id, self.followup_window, now).await?,
             false => None,
         } {
-            followup::join(&*txn, &self.notifier, &c, why, msg, inbound.id, stored, now).await?;
+            followup::join(
+                &*txn,
+                &self.media_channels,
+                &self.notifier,
+                &c,
+                why,
+                msg,
+                inbound.id,
+                stored,
+                now,
+            )
+            .await?;
             (Some(c), Outcome::Joined)
         } else {
             let (c, _) = create::complaint(
                 &*txn,
+                &self.media_channels,
                 &self.routing,
                 &self.notifier,
                 msg,

@@ -20,6 +20,8 @@ pub const WAITING: &str = "waiting";
 pub const KIND_DELIVERY: &str = "delivery";
 /// A message to a citizen.
 pub const KIND_MESSAGE: &str = "message";
+/// A citizen's attachment to fetch from the channel's provider.
+pub const KIND_MEDIA: &str = "media";
 
 /// A new delivery of `complaint_id` to `destination`; its idempotency key
 /// is fixed here and sent with every attempt.

@@ -2,8 +2,10 @@
 //! binary as a child process), a stand-in LAPOR!, and every test on both
 //! SQLite and PostgreSQL.
 
+mod graph_standin;
 mod helpers;
 mod lapor_standin;
+mod whatsapp_support;
 
 mod bad_input;
 mod conversation;
@@ -15,3 +17,6 @@ mod queues;
 mod sla;
 mod status_loop;
 mod submit;
+mod whatsapp;
+mod whatsapp_media;
+mod whatsapp_replies;
