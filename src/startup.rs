@@ -71,17 +71,18 @@ impl Application {
             Destinations::from_config(&config, &store).map_err(StartError::Config)?;
         let tokens = agency_tokens(&config).map_err(StartError::Config)?;
         let routing = Arc::new(Routing::new(config.dispatch.default_destination.clone()));
+        let notifier = Arc::new(Notifier {
+            city: config.city.name.clone(),
+            public_url: config.server.public_url.clone(),
+            language: config.notify.language,
+        });
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
             routing,
             metrics.clone(),
             wakeup.clone(),
-            Arc::new(Notifier {
-                city: config.city.name.clone(),
-                public_url: config.server.public_url.clone(),
-                language: config.notify.language,
-            }),
+            notifier.clone(),
             chrono::Duration::minutes(config.intake.followup_window_minutes.into()),
         );
         let channels = channels::build(
@@ -90,6 +91,7 @@ impl Application {
                 intake: intake.clone(),
                 store: store.clone(),
                 metrics: metrics.clone(),
+                notifier,
             },
         )
         .map_err(StartError::Config)?;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_init;
 mod m20261123_000003_outbox_messages;
 mod m20261123_000004_channel_cursors;
+mod m20261123_000100_telegram;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_init::Migration),
             Box::new(m20261123_000003_outbox_messages::Migration),
             Box::new(m20261123_000004_channel_cursors::Migration),
+            Box::new(m20261123_000100_telegram::Migration),
         ]
     }
 }
