@@ -4,6 +4,7 @@
 
 mod helpers;
 mod lapor_standin;
+mod telegram_standin;
 
 mod bad_input;
 mod conversation;
@@ -13,3 +14,4 @@ mod ops;
 mod pages;
 mod queues;
 mod submit;
+mod telegram;
