@@ -15,3 +15,4 @@ mod pages;
 mod queues;
 mod submit;
 mod telegram;
+mod telegram_chat;

@@ -66,38 +66,60 @@ fn raw_json(m: &ChatMessage) -> serde_json::Value {
     serde_json::from_str(&m.message.raw.body).unwrap_or(serde_json::Value::Null)
 }
 
+/// What the chat's guided complaint means for a message.
+pub enum Current {
+    None,
+    Active(Flow),
+    /// The message completed a guided complaint that is already submitted
+    /// (delivered again after a crash between submitting and clearing).
+    Submitted,
+}
+
 /// The chat's guided complaint in progress, if any: none when it expired
-/// or was already submitted (a crash after the complaint was committed,
-/// before the flow was cleared).
-pub async fn current(h: &Handler, chat_id: i64) -> Result<Option<Flow>, HandleError> {
+/// or was already submitted.
+pub async fn current(h: &Handler, m: &ChatMessage) -> Result<Current, HandleError> {
     let db = h.ctx.store.db();
-    let Some(json) = tables::flow_of(db, &h.account, chat_id).await? else {
-        return Ok(None);
+    let Some(json) = tables::flow_of(db, &h.account, m.chat_id).await? else {
+        return Ok(Current::None);
     };
     let flow = match serde_json::from_str::<Flow>(&json) {
         Ok(flow) => flow,
         Err(e) => {
-            tracing::warn!(chat_id, "unreadable guided complaint dropped: {e}");
-            clear(h, chat_id).await?;
-            return Ok(None);
+            tracing::warn!(chat_id = m.chat_id, "unreadable guided complaint dropped: {e}");
+            clear(h, m.chat_id, None).await?;
+            return Ok(Current::None);
         }
     };
     let submitted = inbound_message::Entity::find()
         .filter(inbound_message::Column::Channel.eq(Channel::Telegram.as_str()))
         .filter(inbound_message::Column::ExternalId.eq(flow.complaint_id(&h.account)))
         .one(db)
-        .await?
-        .is_some();
-    if submitted || Utc::now() - flow.started_at > h.flow_timeout {
-        clear(h, chat_id).await?;
-        return Ok(None);
+        .await?;
+    if let Some(row) = submitted {
+        clear(h, m.chat_id, None).await?;
+        let parts: serde_json::Value =
+            serde_json::from_str(&row.raw_payload).unwrap_or_default();
+        let told = parts["lapor"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|u| u["update_id"] == m.update_id));
+        return Ok(if told { Current::Submitted } else { Current::None });
     }
-    Ok(Some(flow))
+    if Utc::now() - flow.started_at > h.flow_timeout {
+        clear(h, m.chat_id, None).await?;
+        return Ok(Current::None);
+    }
+    Ok(Current::Active(flow))
 }
 
-async fn clear(h: &Handler, chat_id: i64) -> Result<(), HandleError> {
+/// Forgets the chat's guided complaint; with `completed_by`, marks that
+/// message handled in the same transaction.
+async fn clear(h: &Handler, chat_id: i64, completed_by: Option<&ChatMessage>) -> Result<(), HandleError> {
+    let now = Utc::now();
     let txn = h.ctx.store.begin_write().await?;
-    tables::set_flow(&*txn, &h.account, chat_id, None, Utc::now()).await?;
+    tables::set_flow(&*txn, &h.account, chat_id, None, now).await?;
+    if let Some(m) = completed_by {
+        tables::claim_answer(&*txn, h.key(m), now).await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -171,5 +193,5 @@ async fn submit(
     h.accept(msg, cursor).await?;
     h.event("lapor_submitted");
     // A crash here leaves the flow behind; `current` notices it was submitted.
-    clear(h, m.chat_id).await
+    clear(h, m.chat_id, Some(&m)).await
 }

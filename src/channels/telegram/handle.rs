@@ -4,7 +4,7 @@
 //! group is told once. Intake alone decides what becomes a complaint.
 
 use super::answer::{answer, FlowChange};
-use super::flow::{self, Flow};
+use super::flow::{self, Current, Flow};
 use super::tables::{self, MessageKey};
 use super::texts::Texts;
 use crate::channels::ChannelContext;
@@ -88,11 +88,17 @@ impl Handler {
                 .await?;
             txn.commit().await?;
         }
+        if tables::answered(self.ctx.store.db(), self.key(&m)).await? {
+            return self.done(cursor).await;
+        }
         let is_cek = m.command.is_none() && m.message.text.starts_with('/');
-        let current = if is_cek {
-            None
-        } else {
-            flow::current(self, m.chat_id).await?
+        let current = match is_cek {
+            true => None,
+            false => match flow::current(self, &m).await? {
+                Current::Active(flow) => Some(flow),
+                Current::None => None,
+                Current::Submitted => return self.done(cursor).await,
+            },
         };
         let texts = &self.texts;
         match (&m.command, current) {
@@ -117,6 +123,15 @@ impl Handler {
             (_, Some(current)) => flow::step(self, m, current, cursor).await,
             (None, None) => self.to_intake(m, cursor).await,
         }
+    }
+
+    /// A repeated delivery of an update already handled: only the offset moves.
+    async fn done(&self, cursor: Option<&CursorUpdate>) -> Result<(), HandleError> {
+        self.event("repeated");
+        if let Some(c) = cursor {
+            self.ctx.intake.advance_cursor(c).await?;
+        }
+        Ok(())
     }
 
     /// A message for intake: a complaint, a follow-up, or `/cek`.

@@ -113,6 +113,19 @@ pub async fn message_of<C: ConnectionTrait>(
         .and_then(|m| Some((m.chat_id, i32::try_from(m.message_id).ok()?))))
 }
 
+/// True once a Telegram-only answer to the message (or the guided
+/// complaint it completed) is committed: a repeated delivery is done.
+pub async fn answered<C: ConnectionTrait>(db: &C, key: MessageKey<'_>) -> Result<bool, DbErr> {
+    Ok(message::Entity::find()
+        .filter(message::Column::Account.eq(key.account))
+        .filter(message::Column::ChatId.eq(key.chat_id))
+        .filter(message::Column::MessageId.eq(i64::from(key.message_id)))
+        .filter(message::Column::AnsweredAt.is_not_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Claims the one answer to a remembered message: true for the first
 /// caller only, however many deliveries of the update race.
 pub async fn claim_answer<C: ConnectionTrait>(
