@@ -80,7 +80,8 @@ async fn photo_with_caption_by_webhook(backend: Backend) {
         let r = post_update(&app, &update, secret).await;
         assert_eq!(r.status(), 401, "{secret:?}");
         let body: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(body["field"], "X-Telegram-Bot-Api-Secret-Token");
+        assert_eq!(body["error"]["field"], "X-Telegram-Bot-Api-Secret-Token");
+        assert_eq!(body["error"]["code"], "invalid_secret_token");
     }
     assert_eq!(app.count_stored().await, (0, 0, 0), "nothing stored");
 
@@ -105,7 +106,14 @@ async fn photo_with_caption_by_webhook(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    app.stop().await;
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_an_update");
+
+    // The database gone: 503, so Telegram delivers the update again.
+    app.store.clone().close().await.unwrap();
+    let r = post_update(&app, &fixture("text.json"), Some(WEBHOOK_SECRET)).await;
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
 }
 
 fn photo_update(update_id: i64, user: i64, file_id: &str, caption: &str) -> serde_json::Value {

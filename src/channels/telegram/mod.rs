@@ -184,3 +184,64 @@ pub fn build(config: &TelegramConfig, ctx: &ChannelContext) -> Result<ChannelPar
     }
     Ok(parts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> TelegramConfig {
+        TelegramConfig {
+            account: "LaporPadangBot".into(),
+            token: SecretRef {
+                env: Some("SATUPINTU_TELEGRAM_TOKEN".into()),
+                file: None,
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn every_problem_names_its_key() {
+        assert!(valid().validate().is_empty());
+        let cases: Vec<(&str, Box<dyn Fn(&mut TelegramConfig)>)> = vec![
+            ("channels.telegram.account", Box::new(|c| c.account = "a:b".into())),
+            ("channels.telegram.account", Box::new(|c| c.account.clear())),
+            ("channels.telegram.token", Box::new(|c| c.token = SecretRef::default())),
+            (
+                "channels.telegram.webhook_secret",
+                Box::new(|c| c.mode = TelegramMode::Webhook),
+            ),
+            ("channels.telegram.api_url", Box::new(|c| c.api_url = "not a url".into())),
+            ("channels.telegram.poll_limit", Box::new(|c| c.poll_limit = 0)),
+            ("channels.telegram.poll_timeout_secs", Box::new(|c| c.poll_timeout_secs = 90)),
+        ];
+        for (key, break_it) in cases {
+            let mut c = valid();
+            break_it(&mut c);
+            let problems = c.validate();
+            assert!(problems.iter().any(|p| p.starts_with(key)), "{key}: {problems:?}");
+        }
+    }
+
+    /// The commented example in the shipped configuration stays valid.
+    #[test]
+    fn the_shipped_example_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/satupintu.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let example: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [channels.telegram]"))
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        assert!(example.contains("account"), "example block found");
+        #[derive(Deserialize)]
+        struct Example {
+            channels: super::super::ChannelsConfig,
+        }
+        let parsed: Example = toml::from_str(&example).unwrap();
+        let telegram = parsed.channels.telegram.expect("telegram section");
+        assert_eq!(telegram.validate(), Vec::<String>::new());
+        assert_eq!(telegram.rates.per_chat_per_second, 1);
+    }
+}

@@ -6,6 +6,7 @@ use super::handle::{HandleError, Handler};
 use crate::config::Secret;
 use adapters::telegram::{check_secret_token, WebhookError};
 use axum::extract::{Request, State};
+use crate::http::api_error::ApiError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -39,12 +40,14 @@ fn refuse(state: &WebhookState, e: WebhookError) -> Response {
         "telegram webhook refused: {}",
         e.message_en
     );
-    let body = serde_json::json!({
-        "error": e.code,
-        "field": e.field,
-        "message": { "id": e.message_id, "en": e.message_en },
-    });
-    (e.status, Json(body)).into_response()
+    ApiError {
+        status: e.status,
+        code: e.code,
+        field: Some(e.field.to_string()),
+        message_id: e.message_id,
+        message_en: e.message_en,
+    }
+    .into_response()
 }
 
 async fn receive(State(state): State<WebhookState>, req: Request) -> Response {
@@ -64,18 +67,8 @@ async fn receive(State(state): State<WebhookState>, req: Request) -> Response {
             refuse(&state, WebhookError::not_an_update(&detail))
         }
         Err(HandleError::Storage(e)) => {
-            tracing::error!(error = %e, "telegram update not stored; Telegram will retry");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({
-                    "error": "storage_unavailable",
-                    "message": {
-                        "id": "Penyimpanan sedang tidak tersedia; kirim ulang nanti.",
-                        "en": "Storage is unavailable; deliver again later.",
-                    }
-                })),
-            )
-                .into_response()
+            tracing::error!(error = %e, "telegram update not stored; Telegram will deliver it again");
+            ApiError::unavailable().into_response()
         }
     }
 }
