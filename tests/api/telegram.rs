@@ -16,7 +16,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-pub const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2];
+pub const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2,
+];
 const LARGE: &str = "AgACAgUAAxkBAAIEt2cFz1_large";
 const DEDI: i64 = 5120398877;
 const SARI: i64 = 6611002233;
@@ -34,15 +36,25 @@ async fn assert_photo_complaint(app: &TestApp, dir: &Path, tg: &TelegramStandin)
     assert_eq!(complaints.len(), 1, "one complaint");
     let c = &complaints[0];
     assert_eq!(c.body, "ini fotonya pak, tiangnya juga miring");
-    assert_eq!((c.channel.as_str(), c.channel_account.as_str()), ("telegram", BOT));
-    let files = attachment::Entity::find().all(app.store.db()).await.unwrap();
+    assert_eq!(
+        (c.channel.as_str(), c.channel_account.as_str()),
+        ("telegram", BOT)
+    );
+    let files = attachment::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
     assert_eq!(files.len(), 1, "one attachment");
     assert_eq!(files[0].complaint_id, Some(c.id));
     assert_eq!(files[0].sha256, hex::encode(Sha256::digest(JPEG)));
     assert_eq!(files[0].mime, "image/jpeg");
     let stored = std::fs::read(dir.join("attachments").join(&files[0].storage_path)).unwrap();
     assert_eq!(stored, JPEG);
-    assert_eq!(tg.file_requests(), [LARGE], "only the largest size is fetched");
+    assert_eq!(
+        tg.file_requests(),
+        [LARGE],
+        "only the largest size is fetched"
+    );
     let ack = eventually("the acknowledgment on Telegram", 20, || async {
         tg.sent_to(DEDI).pop()
     })
@@ -56,14 +68,21 @@ async fn photo_with_caption_by_polling(backend: Backend) {
     let tg = TelegramStandin::start().await;
     tg.add_file(LARGE, JPEG);
     tg.push_update(fixture("photo_caption.json"));
+    // Updates that are no complaint move the offset all the same.
+    tg.push_update(fixture("sticker.json"));
+    tg.push_update(fixture("empty_update.json"));
     let app = spawn(&db, dir.path(), &tg, TelegramMode::Polling).await;
     eventually("the photo to become a complaint", 20, || async {
         app.complaints().await.pop()
     })
     .await;
     assert_photo_complaint(&app, dir.path(), &tg).await;
-    let offset = app.intake.cursor("telegram", BOT, "offset").await.unwrap();
-    assert_eq!(offset.as_deref(), Some("851203413"), "next offset stored");
+    eventually("the offset past the last update", 20, || async {
+        let offset = app.intake.cursor("telegram", BOT, "offset").await.unwrap();
+        (offset.as_deref() == Some("851203425")).then_some(())
+    })
+    .await;
+    assert_eq!(app.complaints().await.len(), 1, "a sticker is no complaint");
     app.stop().await;
 }
 
@@ -92,7 +111,10 @@ async fn photo_with_caption_by_webhook(backend: Backend) {
     let r = post_update(&app, &update, Some(WEBHOOK_SECRET)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(app.complaints().await.len(), 1);
-    let inbound = inbound_message::Entity::find().all(app.store.db()).await.unwrap();
+    let inbound = inbound_message::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
     assert_eq!(inbound.len(), 1);
     assert_eq!(inbound[0].external_id, format!("{BOT}:851203412"));
 
@@ -148,9 +170,13 @@ async fn restart_mid_batch_loses_and_repeats_nothing(backend: Backend) {
     tg.set_hanging("slow-photo", true);
 
     let app = spawn(&db, dir.path(), &tg, TelegramMode::Polling).await;
-    eventually("two updates committed and the third one's file asked for", 20, || async {
-        (app.complaints().await.len() == 2 && !tg.file_requests().is_empty()).then_some(())
-    })
+    eventually(
+        "two updates committed and the third one's file asked for",
+        20,
+        || async {
+            (app.complaints().await.len() == 2 && !tg.file_requests().is_empty()).then_some(())
+        },
+    )
     .await;
     app.stop().await;
 
@@ -179,7 +205,10 @@ async fn restart_mid_batch_loses_and_repeats_nothing(backend: Backend) {
     let mut want: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
     want.sort();
     assert_eq!(bodies, want, "every update once");
-    let inbound = inbound_message::Entity::find().all(app.store.db()).await.unwrap();
+    let inbound = inbound_message::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
     assert_eq!(inbound.len(), 4);
     for chat in [111, 222, 333, 444] {
         let ack = eventually("one acknowledgment per citizen", 20, || async {
@@ -205,7 +234,10 @@ async fn cek_never_tells_about_someone_elses_complaint(backend: Backend) {
     let post = |u: serde_json::Value| {
         let app = &app;
         async move {
-            assert_eq!(post_update(app, &u, Some(WEBHOOK_SECRET)).await.status(), 200);
+            assert_eq!(
+                post_update(app, &u, Some(WEBHOOK_SECRET)).await.status(),
+                200
+            );
         }
     };
     post(fixture("text.json")).await;
@@ -221,7 +253,11 @@ async fn cek_never_tells_about_someone_elses_complaint(backend: Backend) {
     post(text_update(1, 1, SARI, &format!("/cek {code}"))).await;
     post(text_update(2, 2, SARI, "/cek ABCDE2345X")).await;
     post(text_update(3, 1208, DEDI, &format!("/cek {code}"))).await;
-    assert_eq!(app.complaints().await.len(), 1, "no command became a complaint");
+    assert_eq!(
+        app.complaints().await.len(),
+        1,
+        "no command became a complaint"
+    );
 
     let sari = eventually("both answers to Sari", 20, || async {
         let sent = tg.sent_to(SARI);
@@ -230,17 +266,25 @@ async fn cek_never_tells_about_someone_elses_complaint(backend: Backend) {
     .await;
     for answer in &sari {
         assert!(answer.contains("tidak ditemukan"), "{answer}");
-        assert!(!answer.contains("Status") && !answer.contains("PJU"), "{answer}");
+        assert!(
+            !answer.contains("Status") && !answer.contains("PJU"),
+            "{answer}"
+        );
     }
     // Someone else's code reads exactly like a mistyped one.
     let shapes: Vec<String> = sari
         .iter()
-        .map(|t| t.replace(code.as_str(), "KODE").replace("ABCDE2345X", "KODE"))
+        .map(|t| {
+            t.replace(code.as_str(), "KODE")
+                .replace("ABCDE2345X", "KODE")
+        })
         .collect();
     assert_eq!(shapes[0], shapes[1]);
     assert_ne!(sari[0], sari[1], "each answer names the code asked about");
     let dedi = eventually("the reporter's answer", 20, || async {
-        tg.sent_to(DEDI).into_iter().find(|t| t.contains("Status pengaduan"))
+        tg.sent_to(DEDI)
+            .into_iter()
+            .find(|t| t.contains("Status pengaduan"))
     })
     .await;
     assert!(dedi.contains(code.as_str()), "{dedi}");

@@ -48,8 +48,15 @@ async fn guided_lapor_survives_a_restart(backend: Backend) {
     tg.add_file("lapor-photo", JPEG);
     let app = spawn_webhook(&db, dir.path(), &tg).await;
     post_ok(&app, text_update(10, 1, DEDI, "/lapor")).await;
-    post_ok(&app, text_update(11, 2, DEDI, "Got mampet, air meluap ke jalan")).await;
-    assert!(app.complaints().await.is_empty(), "nothing until it is told");
+    post_ok(
+        &app,
+        text_update(11, 2, DEDI, "Got mampet, air meluap ke jalan"),
+    )
+    .await;
+    assert!(
+        app.complaints().await.is_empty(),
+        "nothing until it is told"
+    );
     app.stop().await;
 
     let app = spawn_webhook(&db, dir.path(), &tg).await;
@@ -73,7 +80,10 @@ async fn guided_lapor_survives_a_restart(backend: Backend) {
     let c = &complaints[0];
     assert_eq!(c.body, "Got mampet, air meluap ke jalan");
     assert_eq!((c.lat, c.lon), (Some(-0.897621), Some(100.350871)));
-    let files = attachment::Entity::find().all(app.store.db()).await.unwrap();
+    let files = attachment::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].complaint_id, Some(c.id));
     assert!(!files[0].storage_path.is_empty());
@@ -85,7 +95,11 @@ async fn guided_lapor_survives_a_restart(backend: Backend) {
     assert!(sent.iter().any(|t| t.contains(&c.tracking_code)));
     assert!(sent.iter().any(|t| t.contains("/lewati")));
     // After the complaint the chat is free again: text is a new complaint.
-    post_ok(&app, text_update(14, 5, DEDI, "Pohon tumbang di Jl. Sudirman")).await;
+    post_ok(
+        &app,
+        text_update(14, 5, DEDI, "Pohon tumbang di Jl. Sudirman"),
+    )
+    .await;
     assert_eq!(app.complaints().await.len(), 2);
     app.stop().await;
 }
@@ -106,16 +120,28 @@ async fn commands_and_groups_are_answered_once(backend: Backend) {
     post_ok(&app, again).await;
     post_ok(&app, fixture("sticker.json")).await;
 
-    assert!(app.complaints().await.is_empty(), "no complaint from any of it");
+    assert!(
+        app.complaints().await.is_empty(),
+        "no complaint from any of it"
+    );
     assert_eq!(messages(&app, DEDI, "welcome").await, 1, "one welcome");
     assert_eq!(messages(&app, DEDI, "help").await, 1);
-    assert_eq!(messages(&app, GROUP, "group").await, 1, "a group is told once");
+    assert_eq!(
+        messages(&app, GROUP, "group").await,
+        1,
+        "a group is told once"
+    );
     let welcome = eventually("the welcome", 20, || async {
-        tg.sent_to(DEDI).into_iter().find(|t| t.contains("Selamat datang"))
+        tg.sent_to(DEDI)
+            .into_iter()
+            .find(|t| t.contains("Selamat datang"))
     })
     .await;
     assert!(welcome.contains("Kota Padang"), "{welcome}");
-    let stored = inbound_message::Entity::find().all(app.store.db()).await.unwrap();
+    let stored = inbound_message::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 5, "every distinct update stored once");
     app.stop().await;
 }
@@ -159,7 +185,11 @@ async fn edits_and_replies_follow_the_complaint(backend: Backend) {
     reply["message"]["reply_to_message"]["message_id"] = json!(message_id.parse::<i64>().unwrap());
     post_ok(&app, reply).await;
     let complaints = app.complaints().await;
-    assert_eq!(complaints.len(), 1, "the reply joined, the edit opened nothing");
+    assert_eq!(
+        complaints.len(),
+        1,
+        "the reply joined, the edit opened nothing"
+    );
     assert!(complaints[0].body.contains("lampunya masih mati"));
     app.stop().await;
 }
@@ -171,7 +201,10 @@ async fn own_contact_links_the_phone(backend: Backend) {
     let app = spawn_webhook(&db, dir.path(), &tg).await;
     post_ok(&app, fixture("contact_self.json")).await;
     post_ok(&app, fixture("contact_other.json")).await;
-    let addresses = citizen_address::Entity::find().all(app.store.db()).await.unwrap();
+    let addresses = citizen_address::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
     let of = |kind: &str, value: &str| {
         addresses
             .iter()
@@ -179,13 +212,80 @@ async fn own_contact_links_the_phone(backend: Backend) {
             .map(|a| a.citizen_id)
     };
     let telegram = of("telegram", &DEDI.to_string()).expect("telegram address");
-    assert_eq!(of("phone", "+6281266123456"), Some(telegram), "same citizen");
-    assert_eq!(of("phone", "+6281166007770"), None, "someone else's number is not linked");
+    assert_eq!(
+        of("phone", "+6281266123456"),
+        Some(telegram),
+        "same citizen"
+    );
+    assert_eq!(
+        of("phone", "+6281166007770"),
+        None,
+        "someone else's number is not linked"
+    );
     assert_eq!(addresses.len(), 2);
     app.stop().await;
 }
 
+/// A file over the limit (found out while downloading, Telegram having
+/// given no size) or one that cannot be fetched never costs the text.
+async fn files_not_fetched_keep_the_text(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let tg = TelegramStandin::start().await;
+    tg.add_file("big-photo", &[0xFF; 64]);
+    tg.hide_file_sizes();
+    let mut config = test_config(&db, dir.path(), None);
+    configure(&mut config, dir.path(), &tg, TelegramMode::Webhook);
+    config
+        .channels
+        .telegram
+        .as_mut()
+        .unwrap()
+        .limits
+        .max_photo_bytes = 32;
+    let app = TestApp::spawn(config).await;
+    let photo = |update_id: i64, user: i64, file_id: &str, caption: &str| {
+        json!({"update_id": update_id, "message": {
+            "message_id": 1, "date": 1763900000,
+            "from": {"id": user, "is_bot": false, "first_name": "Warga"},
+            "chat": {"id": user, "first_name": "Warga", "type": "private"},
+            "photo": [{"file_id": file_id, "file_unique_id": "u", "width": 800, "height": 600}],
+            "caption": caption,
+        }})
+    };
+    post_ok(
+        &app,
+        photo(30, 111, "big-photo", "Trotoar ambruk di Jl. Permindo"),
+    )
+    .await;
+    post_ok(
+        &app,
+        photo(31, 222, "gone-photo", "Drainase tersumbat di Ulak Karang"),
+    )
+    .await;
+    let mut bodies: Vec<String> = app.complaints().await.into_iter().map(|c| c.body).collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            "Drainase tersumbat di Ulak Karang",
+            "Trotoar ambruk di Jl. Permindo"
+        ]
+    );
+    let files = attachment::Entity::find()
+        .all(app.store.db())
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 2, "each missing file is on record");
+    assert!(files
+        .iter()
+        .all(|f| f.storage_path.is_empty() && f.sha256.is_empty()));
+    assert_eq!(tg.file_requests().len(), 2);
+    app.stop().await;
+}
+
 on_both_backends!(
+    files_not_fetched_keep_the_text,
     guided_lapor_survives_a_restart,
     commands_and_groups_are_answered_once,
     edits_and_replies_follow_the_complaint,
@@ -228,5 +328,8 @@ async fn secrets_never_reach_the_log() {
     let (_, token_secret_part) = TOKEN.split_once(':').unwrap();
     assert!(!text.contains(token_secret_part), "bot token in the log");
     assert!(!text.contains(WEBHOOK_SECRET), "webhook secret in the log");
-    assert!(!text.contains("not-the-secret"), "offered secret in the log");
+    assert!(
+        !text.contains("not-the-secret"),
+        "offered secret in the log"
+    );
 }

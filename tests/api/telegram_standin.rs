@@ -21,7 +21,10 @@ pub const BOT: &str = "LaporPadangBot";
 pub enum SendMode {
     Accept,
     /// Answer 429 with this `retry_after` to the next `times` messages.
-    TooManyRequests { times: u32, retry_after: u32 },
+    TooManyRequests {
+        times: u32,
+        retry_after: u32,
+    },
     /// Answer 403 "bot was blocked by the user".
     Blocked,
 }
@@ -47,6 +50,8 @@ struct Inner {
     sent: Vec<Sent>,
     send_mode: Option<SendMode>,
     next_message_id: i64,
+    /// getFile leaves `file_size` out, as Telegram may.
+    hide_file_size: bool,
 }
 
 #[derive(Clone)]
@@ -113,6 +118,10 @@ impl TelegramStandin {
         }
     }
 
+    pub fn hide_file_sizes(&self) {
+        self.inner.lock().unwrap().hide_file_size = true;
+    }
+
     pub fn set_send_mode(&self, mode: SendMode) {
         self.inner.lock().unwrap().send_mode = Some(mode);
     }
@@ -128,7 +137,12 @@ impl TelegramStandin {
     /// Messages the stand-in accepted (status 200).
     pub fn sent(&self) -> Vec<Sent> {
         let inner = self.inner.lock().unwrap();
-        inner.sent.iter().filter(|s| s.status == 200).cloned().collect()
+        inner
+            .sent
+            .iter()
+            .filter(|s| s.status == 200)
+            .cloned()
+            .collect()
     }
 
     /// Every sendMessage call, refused ones included.
@@ -174,12 +188,17 @@ impl TelegramStandin {
         let mut inner = self.inner.lock().unwrap();
         inner.file_requests.push(id.clone());
         match inner.files.get(&id) {
-            Some(bytes) => ok(json!({
-                "file_id": id,
-                "file_unique_id": format!("u-{id}"),
-                "file_size": bytes.len(),
-                "file_path": format!("photos/{id}.jpg"),
-            })),
+            Some(bytes) => {
+                let mut file = json!({
+                    "file_id": id,
+                    "file_unique_id": format!("u-{id}"),
+                    "file_path": format!("photos/{id}.jpg"),
+                });
+                if !inner.hide_file_size {
+                    file["file_size"] = json!(bytes.len());
+                }
+                ok(file)
+            }
             None => fail(
                 StatusCode::BAD_REQUEST,
                 "Bad Request: invalid file_id",

@@ -104,16 +104,16 @@ impl BotClient {
             ) => PollError::Conflict(api.to_string()),
             other => PollError::Other(other.to_string()),
         })?;
-        updates
+        Ok(updates
             .into_iter()
-            .map(|u| {
-                let raw = serde_json::to_string(&u).map_err(|e| PollError::Other(e.to_string()))?;
-                Ok(FetchedUpdate {
-                    update_id: u.id.0,
-                    raw,
-                })
+            .map(|u| FetchedUpdate {
+                update_id: u.id.0,
+                // An update that cannot be written back is still passed on
+                // by its id, so the offset moves past it.
+                raw: serde_json::to_string(&u)
+                    .unwrap_or_else(|_| format!("{{\"update_id\":{}}}", u.id.0)),
             })
-            .collect()
+            .collect())
     }
 
     /// getFile, then the download, refusing more than `file.max_bytes`.
@@ -148,8 +148,9 @@ impl BotClient {
     ) -> Result<i32, ReplyError> {
         let mut request = self.bot.send_message(ChatId(chat_id), text);
         if let Some(id) = reply_to {
-            request = request
-                .reply_parameters(ReplyParameters::new(MessageId(id)).allow_sending_without_reply());
+            request = request.reply_parameters(
+                ReplyParameters::new(MessageId(id)).allow_sending_without_reply(),
+            );
         }
         match request.await {
             Ok(sent) => Ok(sent.id.0),

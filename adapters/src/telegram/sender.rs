@@ -73,7 +73,10 @@ impl ReplySender for TelegramSender {
             // Forget chats that have been quiet, so the map stays small.
             self.per_chat.retain_recent();
         }
-        let id = self.client.send_text(chat_id, &reply.text, reply_to).await?;
+        let id = self
+            .client
+            .send_text(chat_id, &reply.text, reply_to)
+            .await?;
         Ok(SentReply {
             provider_message_id: Some(message_ref(chat_id, id)),
             http_status: Some(200),

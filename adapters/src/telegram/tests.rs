@@ -330,7 +330,10 @@ fn provider_errors_are_sorted() {
     for (file, kind, retry_after) in cases {
         let body = fixture(file);
         let response: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let error = match response.get("parameters").and_then(|p| p.get("retry_after")) {
+        let error = match response
+            .get("parameters")
+            .and_then(|p| p.get("retry_after"))
+        {
             Some(n) => teloxide::RequestError::RetryAfter(teloxide::types::Seconds::from_seconds(
                 n.as_u64().unwrap() as u32,
             )),

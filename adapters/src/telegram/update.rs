@@ -18,7 +18,10 @@ pub enum Event {
     Group(ChatMessage),
     /// Nothing to handle (an empty update, a bot's message, a reaction,
     /// a channel post): only the update offset moves past it.
-    Skip { update_id: u32, reason: &'static str },
+    Skip {
+        update_id: u32,
+        reason: &'static str,
+    },
 }
 
 impl Event {
@@ -134,7 +137,12 @@ fn parse_message(
     let from = m.from.as_ref().expect("checked by the caller");
     let id = ExternalId::parse(&external_id(account, update_id))
         .map_err(|e| ParseError::NotAnUpdate(format!("update id: {e}")))?;
-    let mut text = m.text().or(m.caption()).unwrap_or_default().trim().to_string();
+    let mut text = m
+        .text()
+        .or(m.caption())
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     let mut other_addresses = Vec::new();
     let mut location = None;
     let mut files = Vec::new();

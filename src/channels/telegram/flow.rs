@@ -10,8 +10,8 @@ use crate::store::cursors::CursorUpdate;
 use crate::store::entity::inbound_message;
 use adapters::telegram::{external_id, ChatMessage, Command};
 use adapters::{Channel, ExternalId, InboundMessage, Location, RawPayload};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +85,10 @@ pub async fn current(h: &Handler, m: &ChatMessage) -> Result<Current, HandleErro
     let flow = match serde_json::from_str::<Flow>(&json) {
         Ok(flow) => flow,
         Err(e) => {
-            tracing::warn!(chat_id = m.chat_id, "unreadable guided complaint dropped: {e}");
+            tracing::warn!(
+                chat_id = m.chat_id,
+                "unreadable guided complaint dropped: {e}"
+            );
             clear(h, m.chat_id, None).await?;
             return Ok(Current::None);
         }
@@ -97,12 +100,15 @@ pub async fn current(h: &Handler, m: &ChatMessage) -> Result<Current, HandleErro
         .await?;
     if let Some(row) = submitted {
         clear(h, m.chat_id, None).await?;
-        let parts: serde_json::Value =
-            serde_json::from_str(&row.raw_payload).unwrap_or_default();
+        let parts: serde_json::Value = serde_json::from_str(&row.raw_payload).unwrap_or_default();
         let told = parts["lapor"]
             .as_array()
             .is_some_and(|p| p.iter().any(|u| u["update_id"] == m.update_id));
-        return Ok(if told { Current::Submitted } else { Current::None });
+        return Ok(if told {
+            Current::Submitted
+        } else {
+            Current::None
+        });
     }
     if Utc::now() - flow.started_at > h.flow_timeout {
         clear(h, m.chat_id, None).await?;
@@ -113,7 +119,11 @@ pub async fn current(h: &Handler, m: &ChatMessage) -> Result<Current, HandleErro
 
 /// Forgets the chat's guided complaint; with `completed_by`, marks that
 /// message handled in the same transaction.
-async fn clear(h: &Handler, chat_id: i64, completed_by: Option<&ChatMessage>) -> Result<(), HandleError> {
+async fn clear(
+    h: &Handler,
+    chat_id: i64,
+    completed_by: Option<&ChatMessage>,
+) -> Result<(), HandleError> {
     let now = Utc::now();
     let txn = h.ctx.store.begin_write().await?;
     tables::set_flow(&*txn, &h.account, chat_id, None, now).await?;

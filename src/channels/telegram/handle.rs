@@ -80,12 +80,21 @@ impl Handler {
         }
     }
 
-    async fn private(&self, m: ChatMessage, cursor: Option<&CursorUpdate>) -> Result<(), HandleError> {
+    async fn private(
+        &self,
+        m: ChatMessage,
+        cursor: Option<&CursorUpdate>,
+    ) -> Result<(), HandleError> {
         // Before anything else, so edits and replies can find it later.
         {
             let txn = self.ctx.store.begin_write().await?;
-            tables::remember(&*txn, self.key(&m), m.message.external_id.as_str(), Utc::now())
-                .await?;
+            tables::remember(
+                &*txn,
+                self.key(&m),
+                m.message.external_id.as_str(),
+                Utc::now(),
+            )
+            .await?;
             txn.commit().await?;
         }
         if tables::answered(self.ctx.store.db(), self.key(&m)).await? {
@@ -103,7 +112,15 @@ impl Handler {
         let texts = &self.texts;
         match (&m.command, current) {
             (Some(Command::Start), _) => {
-                answer(self, &m, "welcome", texts.welcome(), FlowChange::Keep, cursor).await
+                answer(
+                    self,
+                    &m,
+                    "welcome",
+                    texts.welcome(),
+                    FlowChange::Keep,
+                    cursor,
+                )
+                .await
             }
             (Some(Command::Bantuan | Command::Unknown(_)), _) | (Some(Command::Lewati), None) => {
                 answer(self, &m, "help", texts.help(), FlowChange::Keep, cursor).await
@@ -114,7 +131,15 @@ impl Handler {
                 answer(self, &m, "lapor", texts.ask_text(), change, cursor).await
             }
             (Some(Command::Batal), Some(_)) => {
-                answer(self, &m, "lapor", texts.cancelled(), FlowChange::Clear, cursor).await
+                answer(
+                    self,
+                    &m,
+                    "lapor",
+                    texts.cancelled(),
+                    FlowChange::Clear,
+                    cursor,
+                )
+                .await
             }
             (Some(Command::Batal), None) => {
                 let text = texts.nothing_to_cancel();
@@ -142,7 +167,10 @@ impl Handler {
     ) -> Result<(), HandleError> {
         if !m.supported {
             self.event("unsupported");
-            self.ctx.intake.record_with_cursor(&m.message, cursor).await?;
+            self.ctx
+                .intake
+                .record_with_cursor(&m.message, cursor)
+                .await?;
             return Ok(());
         }
         let mut msg = m.message.clone();
@@ -233,7 +261,11 @@ impl Handler {
         out
     }
 
-    async fn edited(&self, m: ChatMessage, cursor: Option<&CursorUpdate>) -> Result<(), HandleError> {
+    async fn edited(
+        &self,
+        m: ChatMessage,
+        cursor: Option<&CursorUpdate>,
+    ) -> Result<(), HandleError> {
         let original = tables::external_id_of(self.ctx.store.db(), self.key(&m)).await?;
         self.event("edited");
         self.ctx
@@ -243,7 +275,11 @@ impl Handler {
         Ok(())
     }
 
-    async fn group(&self, m: ChatMessage, cursor: Option<&CursorUpdate>) -> Result<(), HandleError> {
+    async fn group(
+        &self,
+        m: ChatMessage,
+        cursor: Option<&CursorUpdate>,
+    ) -> Result<(), HandleError> {
         self.event("group");
         self.ctx.intake.record(&m.message).await?;
         let now = Utc::now();

@@ -103,12 +103,10 @@ impl TelegramConfig {
         }
         problems.extend(secret_problem("channels.telegram.token", &self.token));
         match (&self.mode, &self.webhook_secret) {
-            (TelegramMode::Webhook, None) => problems.push(
-                "channels.telegram.webhook_secret: required in webhook mode".into(),
-            ),
-            (_, Some(s)) => {
-                problems.extend(secret_problem("channels.telegram.webhook_secret", s))
+            (TelegramMode::Webhook, None) => {
+                problems.push("channels.telegram.webhook_secret: required in webhook mode".into())
             }
+            (_, Some(s)) => problems.extend(secret_problem("channels.telegram.webhook_secret", s)),
             _ => {}
         }
         if reqwest::Url::parse(&self.api_url).is_err() {
@@ -203,23 +201,42 @@ mod tests {
     #[test]
     fn every_problem_names_its_key() {
         assert!(valid().validate().is_empty());
-        let cases: Vec<(&str, Box<dyn Fn(&mut TelegramConfig)>)> = vec![
-            ("channels.telegram.account", Box::new(|c| c.account = "a:b".into())),
+        type Breaks = Box<dyn Fn(&mut TelegramConfig)>;
+        let cases: Vec<(&str, Breaks)> = vec![
+            (
+                "channels.telegram.account",
+                Box::new(|c| c.account = "a:b".into()),
+            ),
             ("channels.telegram.account", Box::new(|c| c.account.clear())),
-            ("channels.telegram.token", Box::new(|c| c.token = SecretRef::default())),
+            (
+                "channels.telegram.token",
+                Box::new(|c| c.token = SecretRef::default()),
+            ),
             (
                 "channels.telegram.webhook_secret",
                 Box::new(|c| c.mode = TelegramMode::Webhook),
             ),
-            ("channels.telegram.api_url", Box::new(|c| c.api_url = "not a url".into())),
-            ("channels.telegram.poll_limit", Box::new(|c| c.poll_limit = 0)),
-            ("channels.telegram.poll_timeout_secs", Box::new(|c| c.poll_timeout_secs = 90)),
+            (
+                "channels.telegram.api_url",
+                Box::new(|c| c.api_url = "not a url".into()),
+            ),
+            (
+                "channels.telegram.poll_limit",
+                Box::new(|c| c.poll_limit = 0),
+            ),
+            (
+                "channels.telegram.poll_timeout_secs",
+                Box::new(|c| c.poll_timeout_secs = 90),
+            ),
         ];
         for (key, break_it) in cases {
             let mut c = valid();
             break_it(&mut c);
             let problems = c.validate();
-            assert!(problems.iter().any(|p| p.starts_with(key)), "{key}: {problems:?}");
+            assert!(
+                problems.iter().any(|p| p.starts_with(key)),
+                "{key}: {problems:?}"
+            );
         }
     }
 

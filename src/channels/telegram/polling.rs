@@ -78,6 +78,11 @@ impl Poller {
                 self.handler.event("poll_retry_after");
                 return Err(Some(Duration::from_secs(secs)));
             }
+            Err(e @ PollError::Conflict(_)) => {
+                tracing::error!(error = %e, "telegram: another process polls this bot or a webhook is set (deleteWebhook, or use mode = \"webhook\")");
+                self.handler.event("poll_conflict");
+                return Err(None);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "telegram: getUpdates failed");
                 self.handler.event("poll_failed");
@@ -97,7 +102,11 @@ impl Poller {
             match handled {
                 Ok(()) => {}
                 Err(HandleError::NotAnUpdate(e)) => {
-                    tracing::warn!(update_id = update.update_id, field = "update", "telegram: unreadable update skipped: {e}");
+                    tracing::warn!(
+                        update_id = update.update_id,
+                        field = "update",
+                        "telegram: unreadable update skipped: {e}"
+                    );
                     if intake.advance_cursor(&cursor).await.is_err() {
                         return Err(None);
                     }

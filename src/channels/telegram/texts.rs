@@ -109,8 +109,7 @@ impl Texts {
     pub fn cancelled(&self) -> String {
         pick(
             self.lang,
-            "Pengaduan yang sedang dibuat sudah dibatalkan. Ketik /lapor untuk mulai lagi."
-                .into(),
+            "Pengaduan yang sedang dibuat sudah dibatalkan. Ketik /lapor untuk mulai lagi.".into(),
             "The complaint being written was cancelled. Type /lapor to start again.".into(),
         )
     }

@@ -4,9 +4,9 @@
 
 use super::handle::{HandleError, Handler};
 use crate::config::Secret;
+use crate::http::api_error::ApiError;
 use adapters::telegram::{check_secret_token, WebhookError};
 use axum::extract::{Request, State};
-use crate::http::api_error::ApiError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -32,7 +32,11 @@ pub fn routes(handler: Arc<Handler>, secret: Secret) -> Router {
 }
 
 fn refuse(state: &WebhookState, e: WebhookError) -> Response {
-    state.handler.ctx.metrics.intake_rejected("telegram", e.code);
+    state
+        .handler
+        .ctx
+        .metrics
+        .intake_rejected("telegram", e.code);
     tracing::warn!(
         code = e.code,
         field = e.field,
