@@ -96,7 +96,7 @@ impl Poller {
             let cursor = self.cursor(u64::from(update.update_id) + 1);
             let handled = tokio::select! {
                 r = self.handler.handle(&update.raw, Some(cursor.clone())) => r,
-                // Nothing of an unfinished update is committed: it comes again.
+                // An unfinished update is fetched again; what it had written is idempotent.
                 _ = shutdown.cancelled() => break,
             };
             match handled {
