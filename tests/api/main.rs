@@ -5,6 +5,7 @@
 mod graph_standin;
 mod helpers;
 mod lapor_standin;
+mod telegram_standin;
 mod whatsapp_support;
 
 mod bad_input;
@@ -17,6 +18,8 @@ mod queues;
 mod sla;
 mod status_loop;
 mod submit;
+mod telegram;
+mod telegram_chat;
 mod whatsapp;
 mod whatsapp_media;
 mod whatsapp_replies;
