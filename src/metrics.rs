@@ -23,6 +23,7 @@ pub struct Metrics {
     outbox_depth: Family<Labels, Gauge>,
     http_duration: Family<Labels, Histogram, fn() -> Histogram>,
     intake_errors: Family<Labels, Counter>,
+    channel_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -65,6 +66,12 @@ impl Metrics {
             "Inbound requests refused, by channel and reason",
             intake_errors.clone(),
         );
+        let channel_events = Family::<Labels, Counter>::default();
+        registry.register(
+            "channel_events",
+            "Channel worker events (reconnects, mail quarantined or never answered), by channel and event",
+            channel_events.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             complaints_received,
@@ -72,7 +79,17 @@ impl Metrics {
             outbox_depth,
             http_duration,
             intake_errors,
+            channel_events,
         }
+    }
+
+    pub fn channel_event(&self, channel: &str, event: &str) {
+        self.channel_events
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("event", event.to_string()),
+            ])
+            .inc();
     }
 
     pub fn complaint_received(&self, channel: &str) {

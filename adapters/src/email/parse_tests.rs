@@ -234,7 +234,7 @@ fn every_fixture_parses_as_expected() {
             Address::Email(e) => e.to_string(),
             other => panic!("{label}: sender is not an e-mail address: {other:?}"),
         });
-        let want_sender = case.sender.map(|s| adapters_email(s));
+        let want_sender = case.sender.map(adapters_email);
         assert_eq!(sender, want_sender, "{label}: sender");
         assert_eq!(msg.display_name.as_deref(), case.name, "{label}: display name");
         assert_eq!(msg.title.as_deref(), case.title, "{label}: title");
