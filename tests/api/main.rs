@@ -2,6 +2,7 @@
 //! binary as a child process), a stand-in LAPOR!, and every test on both
 //! SQLite and PostgreSQL.
 
+mod email_peers;
 mod helpers;
 mod lapor_standin;
 
@@ -9,6 +10,7 @@ mod bad_input;
 mod conversation;
 mod crash_recovery;
 mod delivery;
+mod email_inbound;
 mod ops;
 mod pages;
 mod queues;
