@@ -53,7 +53,6 @@ pub struct Dovecot {
 
 impl Dovecot {
     pub async fn start() -> Dovecot {
-        satupintu::telemetry::init(Default::default(), "info,sea_orm=warn,sqlx=warn"); // DEBUG
         require("/usr/sbin/dovecot", "dovecot-imapd");
         require("/usr/bin/doveadm", "dovecot-core");
         let dir = tempfile::tempdir().unwrap();
@@ -152,11 +151,43 @@ impl Dovecot {
         String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count()
     }
 
+    fn inbox_dir(&self) -> PathBuf {
+        self.dir.path().join("mail").join(IMAP_USER)
+    }
+
+    /// Delivers into the INBOX while the server is down, as a local
+    /// delivery agent does: a file in `tmp/`, renamed into `new/`.
+    pub fn deliver_while_stopped(&self, raw: &[u8]) {
+        assert!(!self.running, "use `deliver` while Dovecot runs");
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("{}.P{}Q{n}.satupintu-test", chrono::Utc::now().timestamp(), std::process::id());
+        let inbox = self.inbox_dir();
+        let tmp = inbox.join("tmp").join(&name);
+        std::fs::write(&tmp, raw).unwrap();
+        std::fs::rename(&tmp, inbox.join("new").join(&name)).unwrap();
+        run("chown", &["-R", "dovecot:dovecot", inbox.to_str().unwrap()]);
+    }
+
+    /// Clears `\Seen` on every mail in the INBOX while the server is down,
+    /// as a person marking them unread in another client would.
+    pub fn mark_unread_while_stopped(&self) {
+        assert!(!self.running, "only while Dovecot is stopped");
+        let cur = self.inbox_dir().join("cur");
+        for entry in std::fs::read_dir(&cur).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            if let Some((base, flags)) = name.split_once(":2,") {
+                let kept: String = flags.chars().filter(|c| *c != 'S').collect();
+                std::fs::rename(cur.join(&name), cur.join(format!("{base}:2,{kept}"))).unwrap();
+            }
+        }
+    }
+
     /// Makes the server number the INBOX anew (a new UIDVALIDITY), as a
     /// restored or migrated mailbox does. Only while stopped.
     pub fn renumber_inbox(&self) {
         assert!(!self.running, "renumber the INBOX only while Dovecot is stopped");
-        let inbox = self.dir.path().join("mail").join(IMAP_USER);
+        let inbox = self.inbox_dir();
         for entry in std::fs::read_dir(&inbox).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().to_string();
             if name.starts_with("dovecot-uidlist") || name.starts_with("dovecot.index") {

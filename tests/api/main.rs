@@ -11,6 +11,7 @@ mod conversation;
 mod crash_recovery;
 mod delivery;
 mod email_inbound;
+mod email_restart;
 mod ops;
 mod pages;
 mod queues;
