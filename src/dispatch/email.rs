@@ -45,7 +45,9 @@ impl EmailDestinationConfig {
         for (key, list) in [("to", &self.to), ("cc", &self.cc)] {
             for a in list {
                 if EmailAddress::parse(a).is_err() {
-                    return Err(format!("destinations.{name}.{key}: `{a}` is not an e-mail address"));
+                    return Err(format!(
+                        "destinations.{name}.{key}: `{a}` is not an e-mail address"
+                    ));
                 }
             }
         }
@@ -93,7 +95,10 @@ fn fields(c: &ComplaintPayload) -> Vec<(&'static str, String)> {
         rows.push(("Kategori", cat.clone()));
     }
     rows.push(("Kanal", format!("{} ({})", c.channel, c.channel_account)));
-    rows.push(("Diterima", c.created_at.format("%Y-%m-%d %H:%M UTC").to_string()));
+    rows.push((
+        "Diterima",
+        c.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    ));
     if let Some(l) = &c.location {
         let mut place = l.address.clone().unwrap_or_default();
         if let (Some(lat), Some(lon)) = (l.lat, l.lon) {
@@ -145,7 +150,10 @@ impl Destination for EmailDestination {
         let mut linked = Vec::new();
         let mut total = 0u64;
         for a in rows {
-            let name = a.filename.clone().unwrap_or_else(|| format!("lampiran-{}", &a.sha256[..a.sha256.len().min(8)]));
+            let name = a
+                .filename
+                .clone()
+                .unwrap_or_else(|| format!("lampiran-{}", &a.sha256[..a.sha256.len().min(8)]));
             let fits = total + a.size as u64 <= self.config.max_attachment_bytes;
             let bytes = match (fits, a.storage_path.is_empty()) {
                 (true, false) => self.files.read(&a.storage_path).await.ok(),
@@ -154,9 +162,17 @@ impl Destination for EmailDestination {
             match bytes {
                 Some(bytes) => {
                     total += bytes.len() as u64;
-                    files.push(MailFile { filename: name, mime: a.mime, bytes });
+                    files.push(MailFile {
+                        filename: name,
+                        mime: a.mime,
+                        bytes,
+                    });
                 }
-                None => linked.push(format!("{name} ({} KB, sha256 {}) - lihat {url}", a.size / 1024, a.sha256)),
+                None => linked.push(format!(
+                    "{name} ({} KB, sha256 {}) - lihat {url}",
+                    a.size / 1024,
+                    a.sha256
+                )),
             }
         }
 
@@ -209,7 +225,9 @@ impl Destination for EmailDestination {
                 external_ref: Some(message_id),
                 ..Default::default()
             }),
-            Err(e) if e.kind == ReplyErrorKind::Retryable => Err(DeliveryError::retryable(e.message)),
+            Err(e) if e.kind == ReplyErrorKind::Retryable => {
+                Err(DeliveryError::retryable(e.message))
+            }
             Err(e) => Err(DeliveryError::permanent(e.message)),
         }
     }

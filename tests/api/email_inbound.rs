@@ -60,12 +60,20 @@ async fn fixtures_become_complaints_with_threaded_acknowledgments(backend: Backe
 
     // Ten mails stored, plus the record of the quarantined one.
     wait_inbound(&app, 11, "every mail in the INBOX to be taken in").await;
-    eventually("the unreadable mail to reach the quarantine folder", 30, || {
-        let n = dovecot.search("Karantina", "ALL");
-        async move { (n == 1).then_some(()) }
-    })
+    eventually(
+        "the unreadable mail to reach the quarantine folder",
+        30,
+        || {
+            let n = dovecot.search("Karantina", "ALL");
+            async move { (n == 1).then_some(()) }
+        },
+    )
     .await;
-    assert_eq!(dovecot.search("INBOX", "UNSEEN"), 0, "every mail is marked read");
+    assert_eq!(
+        dovecot.search("INBOX", "UNSEEN"),
+        0,
+        "every mail is marked read"
+    );
     assert_eq!(dovecot.search("INBOX", "ALL"), 10);
 
     // Seven complaints; the empty one was answered with help; the
@@ -73,15 +81,35 @@ async fn fixtures_become_complaints_with_threaded_acknowledgments(backend: Backe
     let complaints = app.complaints().await;
     assert_eq!(complaints.len(), 7, "{complaints:#?}");
     let budi = complaint_by_title(&app, "Pengaduan: jalan rusak di Kelurahan Pasie Nan Tigo").await;
-    assert!(budi.body.contains("rusak parah sepanjang \u{b1}200 meter"), "{}", budi.body);
+    assert!(
+        budi.body.contains("rusak parah sepanjang \u{b1}200 meter"),
+        "{}",
+        budi.body
+    );
     assert_eq!(budi.channel, "email");
     assert_eq!(budi.channel_account, CITY_ADDRESS);
-    let rsud = complaint_by_title(&app, "Keluhan pelayanan RSUD \u{2013} antrean BPJS sangat lama").await;
-    assert!(rsud.body.starts_with("Antrean pasien BPJS"), "{}", rsud.body);
+    let rsud = complaint_by_title(
+        &app,
+        "Keluhan pelayanan RSUD \u{2013} antrean BPJS sangat lama",
+    )
+    .await;
+    assert!(
+        rsud.body.starts_with("Antrean pasien BPJS"),
+        "{}",
+        rsud.body
+    );
     let latin1 = complaint_by_title(&app, "Sampah liar").await;
-    assert!(latin1.body.contains("Caf\u{e9} milik warga"), "{}", latin1.body);
+    assert!(
+        latin1.body.contains("Caf\u{e9} milik warga"),
+        "{}",
+        latin1.body
+    );
     let cp1252 = complaint_by_title(&app, "Air PDAM mati").await;
-    assert!(cp1252.body.contains("\u{201c}air PDAM\u{201d}"), "{}", cp1252.body);
+    assert!(
+        cp1252.body.contains("\u{201c}air PDAM\u{201d}"),
+        "{}",
+        cp1252.body
+    );
     let html = complaint_by_title(&app, "Lampu merah mati \u{2013} Simpang Kandang").await;
     assert_eq!(html.body, "Lampu merah di Simpang Kandang mati total.");
     assert!(!html.body.contains("alert"));
@@ -92,21 +120,35 @@ async fn fixtures_become_complaints_with_threaded_acknowledgments(backend: Backe
         .all(app.store.db())
         .await
         .unwrap();
-    let names: Vec<_> = files.iter().map(|f| (f.filename.clone().unwrap(), f.mime.clone(), f.size)).collect();
+    let names: Vec<_> = files
+        .iter()
+        .map(|f| (f.filename.clone().unwrap(), f.mime.clone(), f.size))
+        .collect();
     assert_eq!(
         names,
         vec![
             ("genangan.png".to_string(), "image/png".to_string(), 73),
-            ("surat_rt.pdf".to_string(), "application/pdf".to_string(), 45)
+            (
+                "surat_rt.pdf".to_string(),
+                "application/pdf".to_string(),
+                45
+            )
         ]
     );
     for f in &files {
         let bytes = std::fs::read(dir.path().join("attachments").join(&f.storage_path)).unwrap();
         use sha2::Digest;
-        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), f.sha256, "stored by sha256");
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&bytes)),
+            f.sha256,
+            "stored by sha256"
+        );
     }
     let reply = complaint_by_title(&app, "Re: [K7Q2M9XD] Laporan Anda telah kami terima").await;
-    assert_eq!(reply.body, "Sampai hari ini belum ada perbaikan.", "quoted text trimmed");
+    assert_eq!(
+        reply.body, "Sampai hari ini belum ada perbaikan.",
+        "quoted text trimmed"
+    );
 
     // Nothing is ever sent to an auto-responder or a mailer daemon.
     let to_machines = outbox::Entity::find()
@@ -120,7 +162,9 @@ async fn fixtures_become_complaints_with_threaded_acknowledgments(backend: Backe
     assert_eq!(to_machines, 0);
 
     // Seven acknowledgments and one help text reach the SMTP server.
-    let mails = sink.wait_for(8, "the acknowledgments at the SMTP sink").await;
+    let mails = sink
+        .wait_for(8, "the acknowledgments at the SMTP sink")
+        .await;
     assert_eq!(mails.len(), 8);
     for m in &mails {
         assert_eq!(m.envelope["authenticated"], true, "SMTP login used");
@@ -137,11 +181,23 @@ async fn fixtures_become_complaints_with_threaded_acknowledgments(backend: Backe
     assert_eq!(ack.to(), vec!["budi.santoso@gmail.com".to_string()]);
     assert_eq!(
         ack.header("Subject").unwrap(),
-        format!("Re: Pengaduan: jalan rusak di Kelurahan Pasie Nan Tigo [{}]", budi.tracking_code)
+        format!(
+            "Re: Pengaduan: jalan rusak di Kelurahan Pasie Nan Tigo [{}]",
+            budi.tracking_code
+        )
     );
-    assert_eq!(ack.header("References").as_deref(), Some("<CAF3x9k1@mail.gmail.com>"));
-    assert!(ack.raw.contains(&budi.tracking_code), "the code is in the body");
-    assert!(ack.raw.contains("Pengaduan Anda sudah diterima"), "Indonesian text");
+    assert_eq!(
+        ack.header("References").as_deref(),
+        Some("<CAF3x9k1@mail.gmail.com>")
+    );
+    assert!(
+        ack.raw.contains(&budi.tracking_code),
+        "the code is in the body"
+    );
+    assert!(
+        ack.raw.contains("Pengaduan Anda sudah diterima"),
+        "Indonesian text"
+    );
     let message_id = ack.header("Message-ID").unwrap();
     assert!(message_id.ends_with("@padang.go.id>"), "{message_id}");
     // The dispatcher kept our Message-ID, so a reply to it is recognised.
@@ -195,10 +251,17 @@ async fn a_reply_to_our_acknowledgment_joins_the_complaint(backend: Backend) {
     dovecot.deliver(reply.as_bytes());
     wait_inbound(&app, 2, "the reply to be taken in").await;
     let complaints = app.complaints().await;
-    assert_eq!(complaints.len(), 1, "the reply joined, it opened nothing new");
+    assert_eq!(
+        complaints.len(),
+        1,
+        "the reply joined, it opened nothing new"
+    );
     let body = &complaints[0].body;
     assert!(body.contains("Sudah seminggu belum diperbaiki."), "{body}");
-    assert!(!body.contains("> Pengaduan Anda"), "quoted text trimmed: {body}");
+    assert!(
+        !body.contains("> Pengaduan Anda"),
+        "quoted text trimmed: {body}"
+    );
     let joined = inbound_message::Entity::find()
         .filter(inbound_message::Column::ExternalId.eq("CAF3balasan@mail.gmail.com"))
         .one(app.store.db())
@@ -208,7 +271,10 @@ async fn a_reply_to_our_acknowledgment_joins_the_complaint(backend: Backend) {
     assert_eq!(joined.complaint_id, Some(complaints[0].id));
     // The thank-you for the addition threads under the reply.
     let mails = sink.wait_for(2, "the follow-up confirmation").await;
-    assert_eq!(mails[1].header("In-Reply-To").as_deref(), Some("<CAF3balasan@mail.gmail.com>"));
+    assert_eq!(
+        mails[1].header("In-Reply-To").as_deref(),
+        Some("<CAF3balasan@mail.gmail.com>")
+    );
     app.stop().await;
 }
 
@@ -220,7 +286,11 @@ async fn automatic_mail_produces_nothing() {
     let mut config = test_config(&db, dir.path(), None);
     config.channels.email = Some(email_config(dir.path(), &dovecot, &sink));
     let app = TestApp::spawn(config).await;
-    for name in ["07-out-of-office.eml", "08-bounce-dsn.eml", "extra-precedence-bulk.eml"] {
+    for name in [
+        "07-out-of-office.eml",
+        "08-bounce-dsn.eml",
+        "extra-precedence-bulk.eml",
+    ] {
         dovecot.deliver(&fixture(name));
     }
     // Our own acknowledgment coming back (a forwarding loop) is ignored too.
@@ -233,7 +303,11 @@ async fn automatic_mail_produces_nothing() {
     );
     wait_inbound(&app, 4, "the automatic mails to be recorded").await;
     let (_, complaints, outbox_rows) = app.count_stored().await;
-    assert_eq!((complaints, outbox_rows), (0, 0), "no complaint, nothing to send");
+    assert_eq!(
+        (complaints, outbox_rows),
+        (0, 0),
+        "no complaint, nothing to send"
+    );
     assert_eq!(dovecot.search("INBOX", "UNSEEN"), 0, "they are marked read");
     assert!(sink.received().is_empty());
     app.stop().await;

@@ -1,13 +1,14 @@
-//! Real mail servers for the e-mail tests: a Dovecot (IMAP) per test, in a
-//! temporary directory on a free loopback port with one test user, stopped
-//! by its PID; and an SMTP sink (aiosmtpd) that writes what it accepts to
-//! a directory. A missing binary fails the test with a message naming it.
+//! A real Dovecot (IMAP) per e-mail test, in a temporary directory on a
+//! free loopback port with one test user, stopped by its PID; and the
+//! channel configuration pointing at it and at the SMTP sink. A missing
+//! binary fails the test with a message naming it.
 
+pub use crate::email_sink::SmtpSink;
 use crate::helpers::free_port;
 use satupintu::channels::email::{EmailConfig, ImapConfig, SmtpConfig};
 use satupintu::config::SecretRef;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -62,10 +63,17 @@ impl Dovecot {
             std::fs::create_dir_all(d.join(sub)).unwrap();
         }
         std::fs::write(d.join("dovecot.conf"), dovecot_config(d, port)).unwrap();
-        std::fs::write(d.join("users"), format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")).unwrap();
+        std::fs::write(
+            d.join("users"),
+            format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n"),
+        )
+        .unwrap();
         // Dovecot's own users must reach the directory and own the mail.
         run("chmod", &["755", d.to_str().unwrap()]);
-        run("chown", &["-R", "dovecot:dovecot", d.join("mail").to_str().unwrap()]);
+        run(
+            "chown",
+            &["-R", "dovecot:dovecot", d.join("mail").to_str().unwrap()],
+        );
         let mut dovecot = Dovecot {
             dir,
             port,
@@ -93,7 +101,9 @@ impl Dovecot {
         self.running = true;
         let port = self.port;
         crate::helpers::eventually("Dovecot to accept connections", 20, || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
         })
         .await;
     }
@@ -143,12 +153,24 @@ impl Dovecot {
 
     /// UIDs matching an IMAP search in `folder` (e.g. `UNSEEN`, `ALL`).
     pub fn search(&self, folder: &str, query: &str) -> usize {
-        let mut args = vec!["-c".to_string(), self.conf(), "search".into(), "-u".into(), IMAP_USER.into()];
+        let mut args = vec![
+            "-c".to_string(),
+            self.conf(),
+            "search".into(),
+            "-u".into(),
+            IMAP_USER.into(),
+        ];
         args.push("mailbox".into());
         args.push(folder.into());
         args.extend(query.split_whitespace().map(str::to_string));
-        let out = Command::new("/usr/bin/doveadm").args(&args).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count()
+        let out = Command::new("/usr/bin/doveadm")
+            .args(&args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count()
     }
 
     fn inbox_dir(&self) -> PathBuf {
@@ -161,7 +183,11 @@ impl Dovecot {
         assert!(!self.running, "use `deliver` while Dovecot runs");
         static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let name = format!("{}.P{}Q{n}.satupintu-test", chrono::Utc::now().timestamp(), std::process::id());
+        let name = format!(
+            "{}.P{}Q{n}.satupintu-test",
+            chrono::Utc::now().timestamp(),
+            std::process::id()
+        );
         let inbox = self.inbox_dir();
         let tmp = inbox.join("tmp").join(&name);
         std::fs::write(&tmp, raw).unwrap();
@@ -186,7 +212,10 @@ impl Dovecot {
     /// Makes the server number the INBOX anew (a new UIDVALIDITY), as a
     /// restored or migrated mailbox does. Only while stopped.
     pub fn renumber_inbox(&self) {
-        assert!(!self.running, "renumber the INBOX only while Dovecot is stopped");
+        assert!(
+            !self.running,
+            "renumber the INBOX only while Dovecot is stopped"
+        );
         let inbox = self.inbox_dir();
         for entry in std::fs::read_dir(&inbox).unwrap() {
             let name = entry.unwrap().file_name().to_string_lossy().to_string();
@@ -207,7 +236,9 @@ impl Dovecot {
 impl Drop for Dovecot {
     fn drop(&mut self) {
         if let Some(pid) = self.pid() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
         }
     }
 }
@@ -215,105 +246,6 @@ impl Drop for Dovecot {
 fn run(cmd: &str, args: &[&str]) {
     let status = Command::new(cmd).args(args).status().unwrap();
     assert!(status.success(), "{cmd} {args:?} failed");
-}
-
-/// The SMTP sink, one per test.
-pub struct SmtpSink {
-    child: Child,
-    pub port: u16,
-    dir: TempDir,
-}
-
-/// A mail the sink accepted: envelope and raw message.
-pub struct Received {
-    pub envelope: serde_json::Value,
-    pub raw: String,
-}
-
-impl Received {
-    pub fn header(&self, name: &str) -> Option<String> {
-        let head = self.raw.split("\r\n\r\n").next().unwrap_or_default();
-        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
-        unfolded.lines().find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-    }
-
-    pub fn to(&self) -> Vec<String> {
-        self.envelope["to"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
-    }
-}
-
-fn python_with_aiosmtpd() -> String {
-    for python in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(python)
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return python.to_string();
-        }
-    }
-    panic!("no python3 with aiosmtpd: the e-mail tests need Debian's `python3-aiosmtpd` (./deploy/test.sh installs it)");
-}
-
-impl SmtpSink {
-    pub async fn start() -> SmtpSink {
-        let python = python_with_aiosmtpd();
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/email_smtp_sink.py");
-        let child = Command::new(python)
-            .args([script, &port.to_string(), dir.path().to_str().unwrap(), SMTP_USER, SMTP_PASSWORD])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the SMTP sink");
-        crate::helpers::eventually("the SMTP sink to accept connections", 20, || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()
-        })
-        .await;
-        SmtpSink { child, port, dir }
-    }
-
-    /// Every mail accepted so far, in order.
-    pub fn received(&self) -> Vec<Received> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .collect();
-        names.sort();
-        names
-            .into_iter()
-            .map(|p| Received {
-                raw: String::from_utf8_lossy(&std::fs::read(&p).unwrap()).to_string(),
-                envelope: serde_json::from_slice(&std::fs::read(p.with_extension("json")).unwrap())
-                    .unwrap(),
-            })
-            .collect()
-    }
-
-    /// Waits until `n` mails have arrived and returns them.
-    pub async fn wait_for(&self, n: usize, what: &str) -> Vec<Received> {
-        crate::helpers::eventually(what, 30, || {
-            let got = self.received();
-            async move { (got.len() >= n).then_some(got) }
-        })
-        .await
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
 }
 
 fn secret(dir: &Path, name: &str, value: &str) -> SecretRef {
@@ -360,6 +292,9 @@ pub fn email_config(dir: &Path, dovecot: &Dovecot, sink: &SmtpSink) -> EmailConf
 
 /// A fixture from `adapters/testdata/email/`.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/adapters/testdata/email/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/adapters/testdata/email/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

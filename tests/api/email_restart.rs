@@ -11,7 +11,10 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 async fn counts(store: &Store) -> (u64, u64) {
     (
-        inbound_message::Entity::find().count(store.db()).await.unwrap(),
+        inbound_message::Entity::find()
+            .count(store.db())
+            .await
+            .unwrap(),
         complaint::Entity::find().count(store.db()).await.unwrap(),
     )
 }
@@ -56,8 +59,14 @@ async fn mailbox_restarted_and_renumbered_loses_nothing_and_repeats_nothing() {
     })
     .await;
     assert_eq!(counts(&store).await, (3, 3), "nothing repeated");
-    let mails = sink.wait_for(3, "an acknowledgment for each new mail").await;
-    assert_eq!(mails.len(), 3, "the first citizen is not acknowledged twice");
+    let mails = sink
+        .wait_for(3, "an acknowledgment for each new mail")
+        .await;
+    assert_eq!(
+        mails.len(),
+        3,
+        "the first citizen is not acknowledged twice"
+    );
 
     assert!(gateway.terminate().success());
     let text = std::fs::read_to_string(&log).unwrap();

@@ -3,6 +3,7 @@
 //! SQLite and PostgreSQL.
 
 mod email_peers;
+mod email_sink;
 mod helpers;
 mod lapor_standin;
 
@@ -11,6 +12,7 @@ mod conversation;
 mod crash_recovery;
 mod delivery;
 mod email_inbound;
+mod email_outbound;
 mod email_restart;
 mod ops;
 mod pages;

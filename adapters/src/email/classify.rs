@@ -54,7 +54,11 @@ pub fn classify(msg: &Message<'_>, sender: Option<&str>, own: &[String]) -> Opti
         if own.iter().any(|o| o.eq_ignore_ascii_case(from)) {
             return Some(Automatic::OwnAddress);
         }
-        let local = from.split('@').next().unwrap_or_default().to_ascii_lowercase();
+        let local = from
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if local == "mailer-daemon" || local == "postmaster" {
             return Some(Automatic::Bounce);
         }

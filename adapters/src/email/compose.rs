@@ -82,7 +82,10 @@ pub fn reply_subject(theirs: Option<&str>, ours: Option<&str>) -> String {
 }
 
 fn bracketed(id: &str) -> String {
-    format!("<{}>", id.trim().trim_start_matches('<').trim_end_matches('>'))
+    format!(
+        "<{}>",
+        id.trim().trim_start_matches('<').trim_end_matches('>')
+    )
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, String> {
@@ -142,8 +145,9 @@ impl OutgoingMail {
                 None => body,
             };
             for file in &self.attachments {
-                let ct = ContentType::parse(&file.mime)
-                    .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("valid"));
+                let ct = ContentType::parse(&file.mime).unwrap_or_else(|_| {
+                    ContentType::parse("application/octet-stream").expect("valid")
+                });
                 mixed = mixed.singlepart(
                     Attachment::new(file.filename.clone()).body(file.bytes.clone(), ct),
                 );
@@ -171,7 +175,11 @@ mod tests {
                 Some("[ABCDE23456]"),
                 "Re: Jalan rusak [ABCDE23456]",
             ),
-            (Some("  "), Some("Pengaduan diterima [X]"), "Pengaduan diterima [X]"),
+            (
+                Some("  "),
+                Some("Pengaduan diterima [X]"),
+                "Pengaduan diterima [X]",
+            ),
             (None, None, "Pengaduan"),
             (Some("Air mati"), None, "Re: Air mati"),
         ];

@@ -95,7 +95,9 @@ where
 {
     match client.read_response().await {
         Ok(Some(_)) => Ok(client),
-        Ok(None) => Err(ImapError::Connect("connection closed before the greeting".into())),
+        Ok(None) => Err(ImapError::Connect(
+            "connection closed before the greeting".into(),
+        )),
         Err(e) => Err(ImapError::Connect(e.to_string())),
     }
 }
@@ -213,7 +215,10 @@ impl Mailbox {
                 .await?
                 .try_collect()
                 .await?;
-            Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.size))
+            Ok(fetches
+                .iter()
+                .find(|f| f.uid == Some(uid))
+                .and_then(|f| f.size))
         })
         .await
     }
@@ -228,16 +233,13 @@ impl Mailbox {
                 .await?
                 .try_collect()
                 .await?;
-            Ok(fetches
-                .iter()
-                .find(|f| f.uid == Some(uid))
-                .and_then(|f| {
-                    Some(FetchedMail {
-                        uid,
-                        raw: f.body()?.to_vec(),
-                        internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
-                    })
-                }))
+            Ok(fetches.iter().find(|f| f.uid == Some(uid)).and_then(|f| {
+                Some(FetchedMail {
+                    uid,
+                    raw: f.body()?.to_vec(),
+                    internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
+                })
+            }))
         })
         .await
     }

@@ -70,7 +70,9 @@ pub fn parse(raw: &[u8], opts: &ParseOptions<'_>) -> Result<Parsed, ParseError> 
         .ok_or(ParseError::NotAMessage("no headers"))?;
     let has_envelope = msg.from().is_some() || msg.message_id().is_some() || msg.date().is_some();
     if !has_envelope {
-        return Err(ParseError::NotAMessage("no From, Message-ID or Date header"));
+        return Err(ParseError::NotAMessage(
+            "no From, Message-ID or Date header",
+        ));
     }
 
     let from = msg.from().and_then(|a| a.first());
@@ -78,7 +80,10 @@ pub fn parse(raw: &[u8], opts: &ParseOptions<'_>) -> Result<Parsed, ParseError> 
     let sender = from_address.and_then(|a| match EmailAddress::parse(a) {
         Ok(e) => Some(Address::Email(e)),
         Err(_) => {
-            tracing::warn!(field = "From", "sender address is not valid; no reply possible");
+            tracing::warn!(
+                field = "From",
+                "sender address is not valid; no reply possible"
+            );
             None
         }
     });

@@ -225,10 +225,21 @@ fn every_fixture_parses_as_expected() {
         };
         assert_eq!(Some(kind), case.kind, "{label}: classification");
         if case.external_id.ends_with(':') {
-            assert!(msg.external_id.as_str().starts_with(case.external_id), "{label}");
-            assert_eq!(msg.external_id.as_str().len(), case.external_id.len() + 64, "{label}");
+            assert!(
+                msg.external_id.as_str().starts_with(case.external_id),
+                "{label}"
+            );
+            assert_eq!(
+                msg.external_id.as_str().len(),
+                case.external_id.len() + 64,
+                "{label}"
+            );
         } else {
-            assert_eq!(msg.external_id.as_str(), case.external_id, "{label}: external id");
+            assert_eq!(
+                msg.external_id.as_str(),
+                case.external_id,
+                "{label}: external id"
+            );
         }
         let sender = msg.sender.as_ref().map(|a| match a {
             Address::Email(e) => e.to_string(),
@@ -236,14 +247,24 @@ fn every_fixture_parses_as_expected() {
         });
         let want_sender = case.sender.map(adapters_email);
         assert_eq!(sender, want_sender, "{label}: sender");
-        assert_eq!(msg.display_name.as_deref(), case.name, "{label}: display name");
+        assert_eq!(
+            msg.display_name.as_deref(),
+            case.name,
+            "{label}: display name"
+        );
         assert_eq!(msg.title.as_deref(), case.title, "{label}: title");
         assert_eq!(msg.text, case.text, "{label}: text");
         assert_eq!(msg.reply_to.as_deref(), case.reply_to, "{label}: reply_to");
         let files: Vec<(String, String, u64)> = msg
             .attachments
             .iter()
-            .map(|a| (a.filename.clone().unwrap_or_default(), a.mime.clone(), a.size))
+            .map(|a| {
+                (
+                    a.filename.clone().unwrap_or_default(),
+                    a.mime.clone(),
+                    a.size,
+                )
+            })
             .collect();
         let want: Vec<(String, String, u64)> = case
             .attachments
@@ -296,7 +317,11 @@ fn limits_cut_long_text_and_refuse_huge_messages() {
     };
     assert_eq!(msg.attachments.len(), 1);
     assert!(msg.text.starts_with("Berikut sa [...]"), "{}", msg.text);
-    assert!(msg.text.contains("surat_rt.pdf (lebih dari 1 lampiran"), "{}", msg.text);
+    assert!(
+        msg.text.contains("surat_rt.pdf (lebih dari 1 lampiran"),
+        "{}",
+        msg.text
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@
 use super::compose::{reply_message_id, reply_subject, OutgoingMail};
 use super::parse::Thread;
 use super::tls::{self, Security};
-use crate::{Channel, EmailAddress, OutboundReply, ReplyError, ReplyErrorKind, ReplySender, SentReply};
+use crate::{
+    Channel, EmailAddress, OutboundReply, ReplyError, ReplyErrorKind, ReplySender, SentReply,
+};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
@@ -94,7 +96,9 @@ impl SmtpSender {
                     .map_err(|e| format!("cannot read CA file `{}`: {e}", path.display()))?;
                 let cert = Certificate::from_pem(&pem)
                     .map_err(|e| format!("CA file `{}`: {e}", path.display()))?;
-                b = b.certificate_store(CertificateStore::None).add_root_certificate(cert);
+                b = b
+                    .certificate_store(CertificateStore::None)
+                    .add_root_certificate(cert);
             }
             b.build_rustls().map_err(|e| format!("SMTP TLS: {e}"))
         };

@@ -177,8 +177,14 @@ mod tests {
 
     #[test]
     fn signatures_after_the_delimiter_go() {
-        assert_eq!(trim_signature("Jalan rusak.\n-- \nDikirim dari ponsel"), "Jalan rusak.");
-        assert_eq!(trim_signature("-- \nhanya tanda tangan"), "-- \nhanya tanda tangan");
+        assert_eq!(
+            trim_signature("Jalan rusak.\n-- \nDikirim dari ponsel"),
+            "Jalan rusak."
+        );
+        assert_eq!(
+            trim_signature("-- \nhanya tanda tangan"),
+            "-- \nhanya tanda tangan"
+        );
         assert_eq!(trim_signature("Tidak ada"), "Tidak ada");
     }
 }

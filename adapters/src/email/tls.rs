@@ -59,8 +59,7 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String
                 .map_err(|e| format!("cannot read CA file `{}`: {e}", path.display()))?;
             let mut roots = RootCertStore::empty();
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert =
-                    cert.map_err(|e| format!("CA file `{}`: {e}", path.display()))?;
+                let cert = cert.map_err(|e| format!("CA file `{}`: {e}", path.display()))?;
                 roots
                     .add(cert)
                     .map_err(|e| format!("CA file `{}`: {e}", path.display()))?;
@@ -102,8 +101,12 @@ impl MailStream {
         host: &str,
         config: Arc<ClientConfig>,
     ) -> io::Result<MailStream> {
-        let name = ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_string())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let name = ServerName::try_from(
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        )
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let stream = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await?;
@@ -161,8 +164,8 @@ mod tests {
             assert!(check_security("k", host, Security::Plain).is_ok(), "{host}");
         }
         for host in ["mail.padang.go.id", "10.0.0.5", "192.168.1.1"] {
-            let e = check_security("channels.email.imap.security", host, Security::Plain)
-                .unwrap_err();
+            let e =
+                check_security("channels.email.imap.security", host, Security::Plain).unwrap_err();
             assert!(e.contains("channels.email.imap.security") && e.contains(host));
             assert!(check_security("k", host, Security::Tls).is_ok());
             assert!(check_security("k", host, Security::Starttls).is_ok());

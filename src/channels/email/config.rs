@@ -163,7 +163,11 @@ impl EmailConfig {
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let key = "channels.email";
-        if let Err(e) = check_security(&format!("{key}.smtp.security"), &self.smtp.host, self.smtp.security) {
+        if let Err(e) = check_security(
+            &format!("{key}.smtp.security"),
+            &self.smtp.host,
+            self.smtp.security,
+        ) {
             problems.push(e);
         }
         if EmailAddress::parse(&self.smtp.from_address).is_err() {
@@ -173,25 +177,35 @@ impl EmailConfig {
             ));
         }
         if self.smtp.password.is_some() != self.smtp.user.is_some() {
-            problems.push(format!("{key}.smtp: set both `user` and `password`, or neither"));
+            problems.push(format!(
+                "{key}.smtp: set both `user` and `password`, or neither"
+            ));
         }
         for (i, a) in self.own_addresses.iter().enumerate() {
             if EmailAddress::parse(a).is_err() {
-                problems.push(format!("{key}.own_addresses[{i}]: `{a}` is not an e-mail address"));
+                problems.push(format!(
+                    "{key}.own_addresses[{i}]: `{a}` is not an e-mail address"
+                ));
             }
         }
         if let Some(imap) = &self.imap {
-            if let Err(e) = check_security(&format!("{key}.imap.security"), &imap.host, imap.security) {
+            if let Err(e) =
+                check_security(&format!("{key}.imap.security"), &imap.host, imap.security)
+            {
                 problems.push(e);
             }
             if imap.folder.trim().is_empty() {
                 problems.push(format!("{key}.imap.folder: must not be empty"));
             }
             if imap.quarantine_folder == imap.folder {
-                problems.push(format!("{key}.imap.quarantine_folder: must differ from `folder`"));
+                problems.push(format!(
+                    "{key}.imap.quarantine_folder: must differ from `folder`"
+                ));
             }
             if imap.processed_folder.as_deref() == Some(imap.folder.as_str()) {
-                problems.push(format!("{key}.imap.processed_folder: must differ from `folder`"));
+                problems.push(format!(
+                    "{key}.imap.processed_folder: must differ from `folder`"
+                ));
             }
             if imap.idle_renew_secs == 0 || imap.idle_renew_secs > 29 * 60 {
                 problems.push(format!(
@@ -205,8 +219,72 @@ impl EmailConfig {
             }
         }
         if self.limits.max_message_bytes == 0 {
-            problems.push(format!("{key}.limits.max_message_bytes: must be at least 1"));
+            problems.push(format!(
+                "{key}.limits.max_message_bytes: must be at least 1"
+            ));
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml_text: &str) -> EmailConfig {
+        toml::from_str(toml_text).expect("valid TOML for EmailConfig")
+    }
+
+    const BASE: &str = r#"
+        [imap]
+        host = "imap.padang.go.id"
+        user = "pengaduan"
+        password = { env = "SATUPINTU_IMAP_PASSWORD" }
+        [smtp]
+        host = "smtp.padang.go.id"
+        user = "pengaduan"
+        password = { env = "SATUPINTU_SMTP_PASSWORD" }
+        from_address = "pengaduan@padang.go.id"
+    "#;
+
+    #[test]
+    fn defaults_are_secure_and_ports_follow_security() {
+        let c = config(BASE);
+        assert!(c.validate().is_empty(), "{:?}", c.validate());
+        let imap = c.imap.as_ref().unwrap();
+        assert_eq!((imap.security, imap.port()), (Security::Tls, 993));
+        assert_eq!((c.smtp.security, c.smtp.port()), (Security::Starttls, 587));
+        assert_eq!(c.account(), "pengaduan@padang.go.id");
+    }
+
+    #[test]
+    fn problems_name_their_key() {
+        let plain = BASE.replace(
+            "host = \"imap.padang.go.id\"",
+            "host = \"imap.padang.go.id\"\nsecurity = \"plain\"",
+        );
+        let problems = config(&plain).validate();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("channels.email.imap.security")),
+            "{problems:?}"
+        );
+        let bad_from = BASE.replace("pengaduan@padang.go.id", "pengaduan");
+        assert!(config(&bad_from)
+            .validate()
+            .iter()
+            .any(|p| p.starts_with("channels.email.smtp.from_address")));
+        let loopback = BASE
+            .replace(
+                "\"imap.padang.go.id\"",
+                "\"127.0.0.1\"\nsecurity = \"plain\"",
+            )
+            .replace(
+                "\"smtp.padang.go.id\"",
+                "\"localhost\"\nsecurity = \"plain\"",
+            );
+        assert!(config(&loopback).validate().is_empty());
+        assert!(toml::from_str::<EmailConfig>(&format!("{BASE}\nunknown = 1")).is_err());
     }
 }

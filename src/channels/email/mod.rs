@@ -22,7 +22,12 @@ pub fn smtp_sender(config: &EmailConfig, store: Option<Store>) -> Result<SmtpSen
     let s = &config.smtp;
     let key = "channels.email.smtp";
     let password = match &s.password {
-        Some(secret) => Some(secret.resolve(&format!("{key}.password"))?.expose().to_string()),
+        Some(secret) => Some(
+            secret
+                .resolve(&format!("{key}.password"))?
+                .expose()
+                .to_string(),
+        ),
         None => None,
     };
     let settings = SmtpSettings {

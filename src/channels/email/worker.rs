@@ -113,7 +113,9 @@ impl MailboxWorker {
         *backoff = min;
         let idle = self.config.idle && mailbox.supports_idle();
         tracing::info!(account = %self.account, uid_validity = mailbox.uid_validity(), idle, "mailbox open");
-        mailbox.ensure_folder(&self.config.quarantine_folder).await?;
+        mailbox
+            .ensure_folder(&self.config.quarantine_folder)
+            .await?;
         if let Some(folder) = &self.config.processed_folder {
             mailbox.ensure_folder(folder).await?;
         }
@@ -176,12 +178,22 @@ impl MailboxWorker {
         Ok(())
     }
 
-    async fn handle(&self, mailbox: &mut Mailbox, validity: u32, uid: u32) -> Result<(), WorkerError> {
+    async fn handle(
+        &self,
+        mailbox: &mut Mailbox,
+        validity: u32,
+        uid: u32,
+    ) -> Result<(), WorkerError> {
         let cursor = self.cursor(validity, uid);
         let size = mailbox.size(uid).await?.unwrap_or(0) as u64;
         if size > self.limits.max_message_bytes {
-            let reason = format!("message is {size} bytes, over the {} byte limit", self.limits.max_message_bytes);
-            return self.quarantine(mailbox, uid, &cursor, "too_large", &reason, None).await;
+            let reason = format!(
+                "message is {size} bytes, over the {} byte limit",
+                self.limits.max_message_bytes
+            );
+            return self
+                .quarantine(mailbox, uid, &cursor, "too_large", &reason, None)
+                .await;
         }
         let Some(mail) = mailbox.fetch(uid).await? else {
             // Gone between the search and the fetch (someone else moved it).
@@ -196,7 +208,11 @@ impl MailboxWorker {
         };
         match parse(&mail.raw, &opts) {
             Ok(Parsed::Message(msg)) => {
-                let accepted = match self.intake.accept_with_cursor(msg.clone(), Some(cursor.clone())).await {
+                let accepted = match self
+                    .intake
+                    .accept_with_cursor(msg.clone(), Some(cursor.clone()))
+                    .await
+                {
                     Err(IntakeError::Conflict(id)) => {
                         // Another mail already used this Message-ID: keep
                         // this one too, under an id its content decides.
@@ -216,7 +232,14 @@ impl MailboxWorker {
             }
             Err(e) => {
                 return self
-                    .quarantine(mailbox, uid, &cursor, e.reason(), &e.to_string(), Some(&mail.raw))
+                    .quarantine(
+                        mailbox,
+                        uid,
+                        &cursor,
+                        e.reason(),
+                        &e.to_string(),
+                        Some(&mail.raw),
+                    )
                     .await;
             }
         }
@@ -267,8 +290,11 @@ impl MailboxWorker {
                 },
             },
         };
-        self.intake.record_with_cursor(&record, Some(cursor)).await?;
-        self.metrics.channel_event(CHANNEL, &format!("quarantined_{reason}"));
+        self.intake
+            .record_with_cursor(&record, Some(cursor))
+            .await?;
+        self.metrics
+            .channel_event(CHANNEL, &format!("quarantined_{reason}"));
         tracing::warn!(account = %self.account, uid, reason, detail, folder = %self.config.quarantine_folder, "mail quarantined");
         mailbox.move_to(uid, &self.config.quarantine_folder).await?;
         Ok(())
