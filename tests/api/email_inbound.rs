@@ -354,3 +354,36 @@ async fn automatic_mail_is_recorded_and_never_answered() {
 async fn new_mail_is_seen_with_idle_and_with_polling() {
     idle_sees_new_mail_and_polling_does_too().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_is_renewed_without_reconnecting() {
+    let dir = tempdir();
+    let db = TestDb::new(Backend::Sqlite, dir.path()).await;
+    let dovecot = Dovecot::start().await;
+    let sink = SmtpSink::start().await;
+    let mut config = test_config(&db, dir.path(), None);
+    let mut email = email_config(dir.path(), &dovecot, &sink);
+    email.imap.as_mut().unwrap().idle_renew_secs = 1;
+    config.channels.email = Some(email);
+    let app = TestApp::spawn(config).await;
+    dovecot.deliver(&fixture("03-latin1.eml"));
+    wait_inbound(&app, 1, "the first mail").await;
+    // Several renewals pass while nothing arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    dovecot.deliver(&fixture("09-html-only.eml"));
+    wait_inbound(&app, 2, "the mail after the renewals").await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("event=\"reconnect\""),
+        "IDLE renewal must not drop the connection:\n{metrics}"
+    );
+    app.stop().await;
+}

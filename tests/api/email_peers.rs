@@ -29,16 +29,62 @@ fn require(binary: &str, package: &str) -> PathBuf {
     path
 }
 
-fn dovecot_config(dir: &Path, port: u16) -> String {
+/// A test CA and a certificate it signed for 127.0.0.1 and localhost.
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    pub fn generate(dir: &Path) -> TlsFiles {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "satupintu test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+        let files = TlsFiles {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+        };
+        std::fs::write(&files.ca, ca.pem()).unwrap();
+        std::fs::write(&files.cert, cert.pem()).unwrap();
+        std::fs::write(&files.key, key.serialize_pem()).unwrap();
+        files
+    }
+}
+
+fn dovecot_config(dir: &Path, port: u16, tls: Option<(&TlsFiles, u16)>) -> String {
     let d = dir.display();
+    let (ssl, imaps_port) = match tls {
+        Some((files, imaps)) => (
+            format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                files.cert.display(),
+                files.key.display()
+            ),
+            imaps,
+        ),
+        None => ("ssl = no\n".to_string(), 0),
+    };
     format!(
         "protocols = imap\nfirst_valid_uid = 1\nlisten = 127.0.0.1\n\
          base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
-         ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+         {ssl}disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
          default_internal_user = dovecot\ndefault_internal_group = dovecot\n\
          default_login_user = dovenull\nmail_location = maildir:{d}/mail/%u\n\
          service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  \
-         inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\n\
+         inet_listener imaps {{\n    port = {imaps_port}\n  }}\n  chroot =\n}}\n\
          service anvil {{\n  chroot =\n}}\n\
          passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/users\n}}\n\
          userdb {{\n  driver = static\n  args = uid=dovecot gid=dovecot home={d}/mail/%u\n}}\n"
@@ -49,11 +95,22 @@ fn dovecot_config(dir: &Path, port: u16) -> String {
 pub struct Dovecot {
     dir: TempDir,
     pub port: u16,
+    /// The implicit-TLS port, when started with [`Dovecot::start_tls`].
+    pub imaps_port: Option<u16>,
     running: bool,
 }
 
 impl Dovecot {
     pub async fn start() -> Dovecot {
+        Self::start_with(None).await
+    }
+
+    /// With TLS: STARTTLS on `port`, implicit TLS on `imaps_port`.
+    pub async fn start_tls(files: &TlsFiles) -> Dovecot {
+        Self::start_with(Some(files)).await
+    }
+
+    async fn start_with(tls: Option<&TlsFiles>) -> Dovecot {
         require("/usr/sbin/dovecot", "dovecot-imapd");
         require("/usr/bin/doveadm", "dovecot-core");
         let dir = tempfile::tempdir().unwrap();
@@ -62,7 +119,9 @@ impl Dovecot {
         for sub in ["run", "state", "mail"] {
             std::fs::create_dir_all(d.join(sub)).unwrap();
         }
-        std::fs::write(d.join("dovecot.conf"), dovecot_config(d, port)).unwrap();
+        let imaps_port = tls.map(|_| free_port());
+        let config = dovecot_config(d, port, tls.zip(imaps_port));
+        std::fs::write(d.join("dovecot.conf"), config).unwrap();
         std::fs::write(
             d.join("users"),
             format!("{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n"),
@@ -77,6 +136,7 @@ impl Dovecot {
         let mut dovecot = Dovecot {
             dir,
             port,
+            imaps_port,
             running: false,
         };
         dovecot.resume().await;

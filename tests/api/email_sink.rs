@@ -2,7 +2,7 @@
 //! `email_smtp_sink.py`) on a free loopback port that requires a login and
 //! writes every mail it accepts to a directory the test reads.
 
-use crate::email_peers::{SMTP_PASSWORD, SMTP_USER};
+use crate::email_peers::{TlsFiles, SMTP_PASSWORD, SMTP_USER};
 use crate::helpers::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -10,9 +10,29 @@ use tempfile::TempDir;
 
 /// The SMTP sink, one per test.
 pub struct SmtpSink {
-    child: Child,
+    child: Option<Child>,
     pub port: u16,
     dir: TempDir,
+    args: Vec<String>,
+}
+
+async fn spawn(args: &[String]) -> Child {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/email_smtp_sink.py");
+    let child = Command::new(python_with_aiosmtpd())
+        .arg(script)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the SMTP sink");
+    let port: u16 = args[0].parse().unwrap();
+    crate::helpers::eventually("the SMTP sink to accept connections", 20, || async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()
+    })
+    .await;
+    child
 }
 
 /// A mail the sink accepted: envelope and raw message.
@@ -59,29 +79,51 @@ fn python_with_aiosmtpd() -> String {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        let python = python_with_aiosmtpd();
+        Self::start_with(None).await
+    }
+
+    /// Login only over TLS: `mode` is `starttls` or `tls` (implicit).
+    pub async fn start_tls(files: &TlsFiles, mode: &'static str) -> SmtpSink {
+        Self::start_with(Some((files, mode))).await
+    }
+
+    async fn start_with(tls: Option<(&TlsFiles, &'static str)>) -> SmtpSink {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/email_smtp_sink.py");
-        let child = Command::new(python)
-            .args([
-                script,
-                &port.to_string(),
-                dir.path().to_str().unwrap(),
-                SMTP_USER,
-                SMTP_PASSWORD,
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the SMTP sink");
-        crate::helpers::eventually("the SMTP sink to accept connections", 20, || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-        })
-        .await;
-        SmtpSink { child, port, dir }
+        let mut args = vec![
+            port.to_string(),
+            dir.path().display().to_string(),
+            SMTP_USER.to_string(),
+            SMTP_PASSWORD.to_string(),
+        ];
+        if let Some((files, mode)) = tls {
+            args.push(files.cert.display().to_string());
+            args.push(files.key.display().to_string());
+            args.push(mode.to_string());
+        }
+        let child = spawn(&args).await;
+        SmtpSink {
+            child: Some(child),
+            port,
+            dir,
+            args,
+        }
+    }
+
+    /// Stops the server: sends fail until [`SmtpSink::resume`].
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, keeping what it received.
+    pub async fn resume(&mut self) {
+        assert!(self.child.is_none(), "the sink is running");
+        self.child = Some(spawn(&self.args).await);
     }
 
     /// Every mail accepted so far, in order.
@@ -114,9 +156,6 @@ impl SmtpSink {
 
 impl Drop for SmtpSink {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

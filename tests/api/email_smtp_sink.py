@@ -1,14 +1,20 @@
 """SMTP sink for the e-mail tests: a real SMTP server (aiosmtpd) on a
 loopback port that requires AUTH, refuses recipients whose local part
 starts with `tidakada` (550, mailbox unknown), and writes every message it
-accepts to OUTDIR as NNNN.eml, with NNNN.json holding the envelope.
+accepts to OUTDIR as <time>-<n>.eml, with a .json beside it holding the
+envelope (names sort in arrival order, also across restarts).
 
-    python3 email_smtp_sink.py PORT OUTDIR USER PASSWORD
+    python3 email_smtp_sink.py PORT OUTDIR USER PASSWORD [CERT KEY starttls|tls]
+
+With a certificate the login is only offered over TLS: after STARTTLS, or
+from the first byte (implicit TLS).
 """
 import json
 import os
 import signal
+import ssl
 import sys
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -28,7 +34,7 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
-        base = os.path.join(outdir, "%04d" % self.count)
+        base = os.path.join(outdir, "%020d-%04d" % (time.time_ns(), self.count))
         with open(base + ".json", "w") as f:
             json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos,
                        "authenticated": bool(session.authenticated)}, f)
@@ -46,9 +52,18 @@ def authenticate(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)
 
 
-controller = Controller(Sink(), hostname="127.0.0.1", port=port,
-                        authenticator=authenticate, auth_required=True,
-                        auth_require_tls=False)
+options = dict(authenticator=authenticate, auth_required=True, auth_require_tls=False)
+if len(sys.argv) > 5:
+    cert, key, mode = sys.argv[5], sys.argv[6], sys.argv[7]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    if mode == "starttls":
+        options.update(tls_context=context, require_starttls=True, auth_require_tls=True)
+    else:
+        # aiosmtpd only counts STARTTLS as TLS for auth_require_tls; here
+        # every byte is encrypted already.
+        options["ssl_context"] = context
+controller = Controller(Sink(), hostname="127.0.0.1", port=port, **options)
 controller.start()
 print("READY", flush=True)
 signal.sigwait([signal.SIGTERM, signal.SIGINT])

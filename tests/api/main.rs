@@ -4,6 +4,7 @@
 
 mod email_peers;
 mod email_sink;
+mod email_tls;
 mod helpers;
 mod lapor_standin;
 

@@ -298,14 +298,20 @@ impl Mailbox {
         let mut handle = session.idle();
         within(timeout, async { Ok(handle.init().await?) }).await?;
         let changed = {
+            use async_imap::extensions::idle::IdleResponse;
             let (wait, _stop) = handle.wait_with_timeout(max);
-            match wait.await? {
-                async_imap::extensions::idle::IdleResponse::NewData(_) => true,
-                async_imap::extensions::idle::IdleResponse::Timeout => false,
-                // The stream ended: the server went away.
-                async_imap::extensions::idle::IdleResponse::ManualInterrupt => {
-                    return Err(ImapError::Protocol("connection closed during IDLE".into()))
-                }
+            // The library's timeout restarts with every keepalive the server
+            // sends; the IDLE is renewed after `max` whatever it heard.
+            match tokio::time::timeout(max, wait).await {
+                Err(_) => false,
+                Ok(r) => match r? {
+                    IdleResponse::NewData(_) => true,
+                    IdleResponse::Timeout => false,
+                    // The stream ended: the server went away.
+                    IdleResponse::ManualInterrupt => {
+                        return Err(ImapError::Protocol("connection closed during IDLE".into()))
+                    }
+                },
             }
         };
         let session = within(timeout, async { Ok(handle.done().await?) }).await?;
