@@ -287,4 +287,36 @@ mod tests {
         assert!(config(&loopback).validate().is_empty());
         assert!(toml::from_str::<EmailConfig>(&format!("{BASE}\nunknown = 1")).is_err());
     }
+
+    /// The commented example in `config/satupintu.toml`, uncommented, is a
+    /// valid channel and destination.
+    #[test]
+    fn the_example_in_the_default_configuration_is_valid() {
+        let file = include_str!("../../../config/satupintu.toml");
+        let start = file
+            .find("# E-mail: read complaints")
+            .expect("the e-mail example");
+        let example: String = file[start..]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| {
+                l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let value: toml::Value = toml::from_str(&example).expect("the example is TOML");
+        let email: EmailConfig = value["channels"]["email"].clone().try_into().unwrap();
+        assert!(email.validate().is_empty(), "{:?}", email.validate());
+        assert_eq!(
+            email.imap.unwrap().processed_folder.as_deref(),
+            Some("Diproses")
+        );
+        let dest: crate::config::DestinationConfig = value["destinations"]["dinas_kesehatan"]
+            .clone()
+            .try_into()
+            .unwrap();
+        assert_eq!(dest.kind(), "email");
+        dest.validate("dinas_kesehatan", &Default::default())
+            .unwrap();
+    }
 }
