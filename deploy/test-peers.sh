@@ -71,3 +71,11 @@ ensure_postgres() {
     as_root su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='satupintu_test'\" | grep -q 1 || createdb -O satupintu_test satupintu_test"
     export SATUPINTU_TEST_DATABASE_URL="postgres://satupintu_test:satupintu_test@127.0.0.1:5432/satupintu_test"
 }
+
+# Dovecot (IMAP) and an SMTP server (aiosmtpd) for the e-mail tests. Each
+# test starts its own Dovecot from a configuration in a temporary
+# directory, on a free loopback port, and stops it by PID; the Debian
+# service is neither started nor needed.
+ensure_mail_peers() {
+    apt_install dovecot-imapd python3-aiosmtpd
+}
