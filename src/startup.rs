@@ -8,7 +8,7 @@ use crate::http::{self, queues, AppState};
 use crate::intake::attachments::AttachmentStore;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
-use crate::routing::Routing;
+use crate::routing::{Routing, RoutingSource};
 use crate::store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -34,6 +35,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     dispatcher: Option<Dispatcher>,
+    routing: Arc<Routing>,
     grace: Duration,
 }
 
@@ -65,11 +67,14 @@ impl Application {
         let destinations =
             Arc::new(Destinations::from_config(&config, &store).map_err(StartError::Config)?);
         let tokens = agency_tokens(&config).map_err(StartError::Config)?;
-        let routing = Arc::new(Routing::new(config.dispatch.default_destination.clone()));
+        let routing = Arc::new(
+            Routing::load(RoutingSource::from_config(&config), metrics.clone())
+                .map_err(|e| StartError::Config(format!("routing rules:\n{e}")))?,
+        );
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
-            routing,
+            routing.clone(),
             metrics.clone(),
             wakeup.clone(),
         );
@@ -98,6 +103,7 @@ impl Application {
             listener,
             state,
             dispatcher,
+            routing,
             grace,
         })
     }
@@ -112,15 +118,29 @@ impl Application {
         self.state.store.clone()
     }
 
+    /// The routing rules in force, to reload or inspect them.
+    pub fn routing(&self) -> Arc<Routing> {
+        self.routing.clone()
+    }
+
     /// Serves until `shutdown` is cancelled; then finishes in-flight
     /// requests and deliveries (releasing rows not finished in time).
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let addr = self.local_addr();
+        let tasks = TaskTracker::new();
         let dispatcher = self.dispatcher.map(|d| {
             let token = shutdown.clone();
             let grace = self.grace;
-            tokio::spawn(async move { d.run(token, grace).await })
+            tasks.spawn(async move { d.run(token, grace).await })
         });
+        let routing_config = &self.state.config.routing;
+        tasks.spawn(crate::routing::reload::run(
+            self.routing.clone(),
+            routing_config.watch,
+            Duration::from_millis(routing_config.reload_debounce_ms),
+            shutdown.clone(),
+        ));
+        tasks.close();
         let store = self.state.store.clone();
         tracing::info!(%addr, "satupintu listening");
         let result = axum::serve(self.listener, http::router(self.state))
@@ -132,6 +152,7 @@ impl Application {
                 tracing::error!(error = %e, "dispatcher task failed");
             }
         }
+        tasks.wait().await;
         if let Err(e) = store.close().await {
             tracing::warn!(error = %e, "closing the database");
         }

@@ -2,10 +2,14 @@
 //! environment variables, checked as a whole before anything starts.
 //! Secrets are only named here (see [`secret`]); their values never are.
 
+mod city;
 mod destinations;
+mod routing;
 mod secret;
 
+pub use city::{CityConfig, UtcOffset};
 pub use destinations::{AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, WebhookConfig};
+pub use routing::RoutingConfig;
 pub use secret::{Secret, SecretRef};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -28,6 +32,7 @@ pub struct Config {
     pub webform: WebformConfig,
     pub attachments: AttachmentsConfig,
     pub dispatch: DispatchConfig,
+    pub routing: RoutingConfig,
     /// Agencies (OPD) by id; each may read its own queue.
     pub agencies: BTreeMap<String, AgencyConfig>,
     /// Where complaints can be delivered, by name.
@@ -104,21 +109,6 @@ impl Default for LogConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct CityConfig {
-    /// The city's name as citizens know it.
-    pub name: String,
-}
-
-impl Default for CityConfig {
-    fn default() -> Self {
-        CityConfig {
-            name: "Kota Padang".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct WebformConfig {
     /// Channel account recorded for complaints from the web form.
     pub account: String,
@@ -155,7 +145,8 @@ impl Default for AttachmentsConfig {
 pub struct DispatchConfig {
     /// Run the delivery worker in this process.
     pub enabled: bool,
-    /// Destination for every complaint until routing rules say otherwise.
+    /// Destination when no routing rule names one (and the rules file has
+    /// no `[default]`), and for every complaint when there is no rules file.
     pub default_destination: String,
     /// Milliseconds between looks at the outbox when idle.
     pub poll_interval_ms: u64,

@@ -181,6 +181,9 @@ impl Intake {
             crate::identity::identify(&txn, &addresses, msg.display_name.as_deref(), now).await?;
 
         let tracking_code = unused_tracking_code(&txn).await?;
+        // Routing is pure: decided before the complaint row so the row
+        // carries its category, area and priority from the start.
+        let decision = self.routing.decide(msg);
         let location = msg.location.as_ref();
         let complaint = complaint::ActiveModel {
             tracking_code: Set(tracking_code.to_string()),
@@ -189,12 +192,12 @@ impl Intake {
             channel_account: Set(msg.channel_account.clone()),
             title: Set(msg.title.clone()),
             body: Set(msg.text.clone()),
-            category: Set(msg.category.clone()),
+            category: Set(decision.category.clone().or_else(|| msg.category.clone())),
             lat: Set(location.and_then(|l| l.lat)),
             lon: Set(location.and_then(|l| l.lon)),
             address_text: Set(location.and_then(|l| l.address.clone())),
-            kecamatan_code: Set(None),
-            kelurahan_code: Set(None),
+            kecamatan_code: Set(decision.kecamatan_code.clone()),
+            kelurahan_code: Set(decision.kelurahan_code.clone()),
             anonim: Set(msg.flags.anonim),
             rahasia: Set(msg.flags.rahasia),
             status: Set(Status::Received.as_str().into()),
@@ -202,6 +205,8 @@ impl Intake {
             lapor_transaction_id: Set(None),
             duplicate_of: Set(None),
             sla_due_at: Set(None),
+            priority: Set(decision.priority.map(|p| p.as_str().to_string())),
+            sla_class: Set(decision.sla_class.clone()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -253,7 +258,6 @@ impl Intake {
         )
         .await?;
 
-        let decision = self.routing.decide(msg);
         for destination in &decision.destinations {
             outbox::new_row(complaint.id, destination, now)
                 .insert(&txn)
@@ -267,7 +271,7 @@ impl Intake {
                 kind: "routed",
                 from_status: None,
                 to_status: None,
-                note: Some(decision.reason.clone()),
+                note: Some(decision.summary()),
                 data: Some(serde_json::to_value(&decision).unwrap_or_default()),
                 at: now,
             },

@@ -1,5 +1,7 @@
-//! The `satupintu` command line: serve, migrate, check configuration and
-//! handle dead-lettered deliveries.
+//! The `satupintu` command line: serve, migrate, check configuration,
+//! check and try routing rules, and handle dead-lettered deliveries.
+
+mod rules;
 
 use crate::config::{Config, LogFormat};
 use crate::startup::{shutdown_signal, Application};
@@ -45,6 +47,9 @@ pub enum Command {
     /// Outbox (delivery queue) commands.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Routing rules: check a file, try it on messages, measure it.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +106,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         },
         Command::Config(ConfigCommand::Check) => check(&config),
         Command::Outbox(cmd) => outbox_command(&config, cmd).await,
+        Command::Rules(cmd) => rules::run(&config, cmd),
     }
 }
 
@@ -161,9 +167,22 @@ fn check(config: &Config) -> ExitCode {
             }
         }
     }
+    let routing = crate::routing::RoutingSource::from_config(config);
+    let rules = match routing.load() {
+        Ok(Some(rules)) => format!("{} routing rule(s)", rules.rules().len()),
+        Ok(None) => format!(
+            "no rules file at {}: every complaint to `{}`",
+            routing.rules_file.display(),
+            routing.default_destination
+        ),
+        Err(e) => {
+            problems.extend(e.errors.iter().map(|p| p.to_string()));
+            String::new()
+        }
+    };
     if problems.is_empty() {
         println!(
-            "configuration is valid: {} destination(s), {} agency(ies), database {}",
+            "configuration is valid: {} destination(s), {} agency(ies), {rules}, database {}",
             config.destinations.len(),
             config.agencies.len(),
             if config.database.url.starts_with("sqlite") {
