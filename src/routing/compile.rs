@@ -344,7 +344,13 @@ pub fn compile(
         });
     }
     c.rule = None;
-    let shadows = super::shadow::find(&rules);
+    // Only a rule set that compiled cleanly can be judged for shadows: a
+    // condition dropped for an error would look broader than it is.
+    let shadows = if c.errors.is_empty() {
+        super::shadow::find(&rules)
+    } else {
+        Vec::new()
+    };
     for (hidden, by) in shadows {
         let (h, b) = (&rules[hidden], &rules[by]);
         c.errors.push(RuleError {

@@ -96,6 +96,21 @@ impl RoutingSource {
         compile(&name, &text, version_of(&text), &ctx).map(Some)
     }
 
+    /// A hash of the rules file and every area file as they are now.
+    pub fn fingerprint(&self) -> String {
+        let mut hash = Sha256::new();
+        hash.update(std::fs::read(&self.rules_file).unwrap_or_default());
+        let mut files: Vec<_> = std::fs::read_dir(&self.areas_dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        for f in files {
+            hash.update(f.as_os_str().as_encoded_bytes());
+            hash.update(std::fs::read(&f).unwrap_or_default());
+        }
+        hex::encode(hash.finalize())
+    }
+
     /// The rule set in force without a rules file: everything to the default.
     pub fn builtin(&self) -> Result<RuleSet, LoadError> {
         let ctx = self.context()?;
@@ -129,12 +144,15 @@ pub struct Routing {
     source: Option<RoutingSource>,
     metrics: Metrics,
     reloading: Mutex<()>,
+    /// Fingerprint of the files last read (see [`RoutingSource::fingerprint`]).
+    last_read: Mutex<String>,
 }
 
 impl Routing {
     /// Loads the rules file (or runs on the default destination when it
     /// does not exist). An invalid file is an error: nothing starts on it.
     pub fn load(source: RoutingSource, metrics: Metrics) -> Result<Routing, LoadError> {
+        let fingerprint = source.fingerprint();
         let rules = match source.load()? {
             Some(r) => r,
             None => {
@@ -152,6 +170,7 @@ impl Routing {
             source: Some(source),
             metrics,
             reloading: Mutex::new(()),
+            last_read: Mutex::new(fingerprint),
         })
     }
 
@@ -162,6 +181,7 @@ impl Routing {
             source: None,
             metrics: Metrics::new(),
             reloading: Mutex::new(()),
+            last_read: Mutex::new(String::new()),
         }
     }
 
@@ -192,6 +212,19 @@ impl Routing {
         self.current.store(Arc::new(rules));
     }
 
+    /// Reloads when the rules file or an area file differs from the last
+    /// ones read, whether they were taken or refused.
+    pub fn reload_if_changed(&self) -> Result<Reloaded, LoadError> {
+        let Some(source) = &self.source else {
+            return Ok(Reloaded::Unchanged);
+        };
+        let now = source.fingerprint();
+        if *self.last_read.lock().unwrap_or_else(|e| e.into_inner()) == now {
+            return Ok(Reloaded::Unchanged);
+        }
+        self.reload()
+    }
+
     /// Reads the rules file again. A valid file replaces the rule set in
     /// force; an invalid or missing one is refused, logged and counted,
     /// and the rule set in force stays.
@@ -200,6 +233,7 @@ impl Routing {
             return Ok(Reloaded::Unchanged);
         };
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        *self.last_read.lock().unwrap_or_else(|e| e.into_inner()) = source.fingerprint();
         let result = match source.load() {
             Ok(Some(rules)) => Ok(rules),
             Ok(None) => Err(LoadError::single(

@@ -92,7 +92,11 @@ pub async fn run(
     }
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let _watcher = if watch {
-        watch_files(&routing, debounce, tx)
+        let watcher = watch_files(&routing, debounce, tx);
+        // A change made before the watcher started has sent no event.
+        let r = routing.clone();
+        let _ = tokio::task::spawn_blocking(move || r.reload_if_changed()).await;
+        watcher
     } else {
         None
     };
@@ -116,10 +120,20 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
             Some(()) = rx.recv() => "file change",
         };
-        tracing::info!(trigger = why, "reloading routing rules");
+        tracing::debug!(trigger = why, "looking at the routing rules again");
         let r = routing.clone();
+        // A SIGHUP always reloads; a file event only when the files differ
+        // from the last ones read (editors and readers make spurious events).
+        let force = why == "SIGHUP";
         // Reading and compiling is blocking work; keep it off the runtime.
-        if let Err(e) = tokio::task::spawn_blocking(move || r.reload()).await {
+        let job = move || {
+            if force {
+                r.reload()
+            } else {
+                r.reload_if_changed()
+            }
+        };
+        if let Err(e) = tokio::task::spawn_blocking(job).await {
             tracing::error!(error = %e, "rules reload task failed");
         }
     }

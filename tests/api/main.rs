@@ -11,4 +11,5 @@ mod delivery;
 mod ops;
 mod pages;
 mod queues;
+mod routing;
 mod submit;
