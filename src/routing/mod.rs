@@ -236,6 +236,9 @@ impl Routing {
         *self.last_read.lock().unwrap_or_else(|e| e.into_inner()) = source.fingerprint();
         let result = match source.load() {
             Ok(Some(rules)) => Ok(rules),
+            Ok(None) if self.current().version() == "builtin" => {
+                return Ok(Reloaded::Unchanged);
+            }
             Ok(None) => Err(LoadError::single(
                 &source.rules_file.display().to_string(),
                 "missing",

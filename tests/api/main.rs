@@ -12,4 +12,6 @@ mod ops;
 mod pages;
 mod queues;
 mod routing;
+mod routing_reload;
+mod rules_cli;
 mod submit;
