@@ -2,6 +2,7 @@
 //! messages in from every channel adapter, stores them as complaints,
 //! routes them and delivers each once to SP4N-LAPOR! or an agency queue.
 
+pub mod areas;
 pub mod channels;
 pub mod cli;
 pub mod complaint;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod identity;
 pub mod intake;
 pub mod metrics;
+pub mod normalize;
 pub mod notify;
 pub mod routing;
 pub mod sla;

@@ -25,6 +25,9 @@ pub struct Metrics {
     intake_errors: Family<Labels, Counter>,
     sla_clocks: Family<Labels, Gauge>,
     channel_events: Family<Labels, Counter>,
+    routing_decisions: Family<Labels, Counter>,
+    rules_reloads: Family<Labels, Counter>,
+    rules_active: Gauge,
 }
 
 impl Default for Metrics {
@@ -79,6 +82,24 @@ impl Metrics {
             "Webhook items handled besides new complaints (statuses, records, skipped items, refused media), by channel, event and reason",
             channel_events.clone(),
         );
+        let routing_decisions = Family::<Labels, Counter>::default();
+        registry.register(
+            "routing_decisions",
+            "Routing decisions, by whether a rule or the default chose the destination",
+            routing_decisions.clone(),
+        );
+        let rules_reloads = Family::<Labels, Counter>::default();
+        registry.register(
+            "rules_reloads",
+            "Routing rule reloads, by outcome (applied, refused) and the kind of problem",
+            rules_reloads.clone(),
+        );
+        let rules_active = Gauge::default();
+        registry.register(
+            "rules_active",
+            "Routing rules in force",
+            rules_active.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             sla_clocks,
@@ -88,6 +109,9 @@ impl Metrics {
             http_duration,
             intake_errors,
             channel_events,
+            routing_decisions,
+            rules_reloads,
+            rules_active,
         }
     }
 
@@ -99,6 +123,26 @@ impl Metrics {
                 ("reason", reason.to_string()),
             ])
             .inc();
+    }
+
+    pub fn routing_decision(&self, default_applied: bool) {
+        let by = if default_applied { "default" } else { "rule" };
+        self.routing_decisions
+            .get_or_create(&vec![("by", by.to_string())])
+            .inc();
+    }
+
+    pub fn rules_reload(&self, outcome: &str, problem: &str) {
+        self.rules_reloads
+            .get_or_create(&vec![
+                ("outcome", outcome.to_string()),
+                ("problem", problem.to_string()),
+            ])
+            .inc();
+    }
+
+    pub fn set_rules_active(&self, n: usize) {
+        self.rules_active.set(n as i64);
     }
 
     pub fn complaint_received(&self, channel: &str) {

@@ -11,7 +11,7 @@ use crate::intake::attachments::AttachmentStore;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
-use crate::routing::Routing;
+use crate::routing::{Routing, RoutingSource};
 use crate::status::lapor_poll::LaporPoller;
 use crate::store::Store;
 use std::collections::BTreeMap;
@@ -40,6 +40,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     dispatcher: Option<Dispatcher>,
+    routing: Arc<Routing>,
     grace: Duration,
     channel_routes: axum::Router,
     workers: Vec<channels::Worker>,
@@ -104,7 +105,6 @@ impl Application {
         let mut destinations =
             Destinations::from_config(&config, &store).map_err(StartError::Config)?;
         let tokens = agency_tokens(&config).map_err(StartError::Config)?;
-        let routing = Arc::new(Routing::new(config.dispatch.default_destination.clone()));
         let notifier = Arc::new(Notifier {
             city: config.city.name.clone(),
             public_url: config.server.public_url.clone(),
@@ -112,6 +112,10 @@ impl Application {
             fallback: config.notify.fallback.clone(),
         });
         let sla = Arc::new(config.sla.build(&config.city).map_err(StartError::Config)?);
+        let routing = Arc::new(
+            Routing::load(RoutingSource::from_config(&config), metrics.clone())
+                .map_err(|e| StartError::Config(format!("routing rules:\n{e}")))?,
+        );
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
@@ -185,7 +189,7 @@ impl Application {
             agency_tokens: Arc::new(tokens),
             notifier: notifier.clone(),
             sla: sla.clone(),
-            routing,
+            routing: routing.clone(),
             dispatch_wakeup: wakeup,
             lapor: Arc::new(lapor),
         };
@@ -193,6 +197,7 @@ impl Application {
             listener,
             state,
             dispatcher,
+            routing,
             grace,
             channel_routes: channels.routes,
             workers,
@@ -214,20 +219,34 @@ impl Application {
         self.state.intake.clone()
     }
 
+    /// The routing rules in force, to reload or inspect them.
+    pub fn routing(&self) -> Arc<Routing> {
+        self.routing.clone()
+    }
+
     /// Serves until `shutdown` is cancelled; then finishes in-flight
     /// requests and deliveries (releasing rows not finished in time).
     pub async fn run(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let addr = self.local_addr();
+        let tasks = TaskTracker::new();
         let dispatcher = self.dispatcher.map(|d| {
             let token = shutdown.clone();
             let grace = self.grace;
-            tokio::spawn(async move { d.run(token, grace).await })
+            tasks.spawn(async move { d.run(token, grace).await })
         });
         let workers = TaskTracker::new();
         for worker in self.workers {
             workers.spawn(worker(shutdown.clone()));
         }
         workers.close();
+        let routing_config = &self.state.config.routing;
+        tasks.spawn(crate::routing::reload::run(
+            self.routing.clone(),
+            routing_config.watch,
+            Duration::from_millis(routing_config.reload_debounce_ms),
+            shutdown.clone(),
+        ));
+        tasks.close();
         let store = self.state.store.clone();
         tracing::info!(%addr, "satupintu listening");
         let app = http::router(self.state, self.channel_routes);
@@ -241,6 +260,7 @@ impl Application {
                 tracing::error!(error = %e, "dispatcher task failed");
             }
         }
+        tasks.wait().await;
         if let Err(e) = store.close().await {
             tracing::warn!(error = %e, "closing the database");
         }

@@ -1,5 +1,6 @@
 //! The `satupintu` command line: serve, migrate, check configuration,
-//! handle dead-lettered deliveries and change a complaint's status.
+//! handle dead-lettered deliveries, change a complaint's status, report
+//! on SLA compliance, and check and try routing rules.
 
 use crate::config::{Config, LogFormat};
 use crate::startup::{shutdown_signal, Application};
@@ -8,6 +9,7 @@ mod citizen;
 mod complaint;
 mod outbox;
 mod report;
+mod rules;
 
 pub use citizen::CitizenCommand;
 pub use complaint::ComplaintCommand;
@@ -62,6 +64,9 @@ pub enum Command {
     /// Citizen records: merges and their undoing.
     #[command(subcommand)]
     Citizen(CitizenCommand),
+    /// Routing rules: check a file, try it on messages, measure it.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +109,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Complaint(cmd) => complaint::run(&config, cmd).await,
         Command::Report(cmd) => report::run(&config, cmd).await,
         Command::Citizen(cmd) => citizen::run(&config, cmd).await,
+        Command::Rules(cmd) => rules::run(&config, cmd),
     }
 }
 
@@ -166,9 +172,22 @@ fn check(config: &Config) -> ExitCode {
             }
         }
     }
+    let routing = crate::routing::RoutingSource::from_config(config);
+    let rules = match routing.load() {
+        Ok(Some(rules)) => format!("{} routing rule(s)", rules.rules().len()),
+        Ok(None) => format!(
+            "no rules file at {}: every complaint to `{}`",
+            routing.rules_file.display(),
+            routing.default_destination
+        ),
+        Err(e) => {
+            problems.extend(e.errors.iter().map(|p| p.to_string()));
+            String::new()
+        }
+    };
     if problems.is_empty() {
         println!(
-            "configuration is valid: {} destination(s), {} agency(ies), database {}",
+            "configuration is valid: {} destination(s), {} agency(ies), {rules}, database {}",
             config.destinations.len(),
             config.agencies.len(),
             if config.database.url.starts_with("sqlite") {

@@ -2,12 +2,16 @@
 //! environment variables, checked as a whole before anything starts.
 //! Secrets are only named here (see [`secret`]); their values never are.
 
+mod city;
 mod destinations;
+mod routing;
 mod secret;
 
+pub use city::{CityConfig, UtcOffset};
 pub use destinations::{
     AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, LaporStatusConfig, WebhookConfig,
 };
+pub use routing::RoutingConfig;
 pub use secret::{Secret, SecretRef};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -35,6 +39,7 @@ pub struct Config {
     pub sla: SlaConfig,
     /// Citizen channels besides the web form.
     pub channels: crate::channels::ChannelsConfig,
+    pub routing: RoutingConfig,
     /// Agencies (OPD) by id; each may read its own queue.
     pub agencies: BTreeMap<String, AgencyConfig>,
     /// Where complaints can be delivered, by name.
@@ -106,36 +111,6 @@ impl Default for LogConfig {
             format: LogFormat::Text,
             level: "info".into(),
         }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CityConfig {
-    /// The city's name as citizens know it.
-    pub name: String,
-    /// The city's UTC offset (`+07:00` WIB, `+08:00` WITA, `+09:00` WIT);
-    /// Indonesia keeps no daylight saving time.
-    pub utc_offset: String,
-}
-
-impl Default for CityConfig {
-    fn default() -> Self {
-        CityConfig {
-            name: "Kota Padang".into(),
-            utc_offset: "+07:00".into(),
-        }
-    }
-}
-
-impl CityConfig {
-    pub fn offset(&self) -> Result<chrono::FixedOffset, String> {
-        self.utc_offset.parse::<chrono::FixedOffset>().map_err(|_| {
-            format!(
-                "city.utc_offset: `{}` is not an offset like +07:00",
-                self.utc_offset
-            )
-        })
     }
 }
 
@@ -235,7 +210,8 @@ impl Default for AttachmentsConfig {
 pub struct DispatchConfig {
     /// Run the delivery worker in this process.
     pub enabled: bool,
-    /// Destination for every complaint until routing rules say otherwise.
+    /// Destination when no routing rule names one (and the rules file has
+    /// no `[default]`), and for every complaint when there is no rules file.
     pub default_destination: String,
     /// Where a complaint goes when an agency hands it back as not theirs
     /// (the coordinator's queue); the default destination when unset.

@@ -30,6 +30,9 @@ pub async fn complaint<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(complaint::Model, TrackingCode), DbErr> {
     let tracking_code = unused_tracking_code(db).await?;
+    // Routing is pure: decided before the complaint row so the row
+    // carries its category, area and priority from the start.
+    let decision = routing.decide(msg);
     let location = msg.location.as_ref();
     let complaint = complaint::ActiveModel {
         tracking_code: Set(tracking_code.to_string()),
@@ -38,12 +41,12 @@ pub async fn complaint<C: ConnectionTrait>(
         channel_account: Set(msg.channel_account.clone()),
         title: Set(msg.title.clone()),
         body: Set(msg.text.clone()),
-        category: Set(msg.category.clone()),
+        category: Set(decision.category.clone().or_else(|| msg.category.clone())),
         lat: Set(location.and_then(|l| l.lat)),
         lon: Set(location.and_then(|l| l.lon)),
         address_text: Set(location.and_then(|l| l.address.clone())),
-        kecamatan_code: Set(None),
-        kelurahan_code: Set(None),
+        kecamatan_code: Set(decision.kecamatan_code.clone()),
+        kelurahan_code: Set(decision.kelurahan_code.clone()),
         anonim: Set(msg.flags.anonim),
         rahasia: Set(msg.flags.rahasia),
         status: Set(Status::Received.as_str().into()),
@@ -51,6 +54,8 @@ pub async fn complaint<C: ConnectionTrait>(
         lapor_transaction_id: Set(None),
         duplicate_of: Set(None),
         sla_due_at: Set(None),
+        priority: Set(decision.priority.map(|p| p.as_str().to_string())),
+        sla_class: Set(decision.sla_class.clone()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -91,7 +96,6 @@ pub async fn complaint<C: ConnectionTrait>(
         crate::notify::enqueue(db, ack, now).await?;
     }
 
-    let decision = routing.decide(msg);
     for destination in &decision.destinations {
         outbox::new_row(Some(complaint.id), destination, now)
             .insert(db)
@@ -105,7 +109,7 @@ pub async fn complaint<C: ConnectionTrait>(
             kind: "routed",
             from_status: None,
             to_status: None,
-            note: Some(decision.reason.clone()),
+            note: Some(decision.summary()),
             data: Some(serde_json::to_value(&decision).unwrap_or_default()),
             at: now,
         },

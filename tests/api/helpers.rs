@@ -135,6 +135,10 @@ pub fn test_config(db: &TestDb, dir: &Path, lapor: Option<&LaporStandin>) -> Con
     config.dispatch.backoff_max_ms = 100;
     config.dispatch.max_attempts = 4;
     config.dispatch.lease_secs = 2;
+    // No rules file unless a test writes one: everything to the default.
+    config.routing.rules_file = dir.join("rules.toml");
+    config.routing.areas_dir = repo_path("config/areas");
+    config.routing.reload_debounce_ms = 50;
     config.agencies.insert(
         "pupr".into(),
         AgencyConfig {
@@ -174,6 +178,11 @@ pub fn test_config(db: &TestDb, dir: &Path, lapor: Option<&LaporStandin>) -> Con
     config
 }
 
+/// A path inside the repository (tests do not rely on the working directory).
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
 pub fn lapor_destination(
     dir: &Path,
     lapor: &LaporStandin,
@@ -198,6 +207,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub intake: satupintu::intake::Intake,
+    pub routing: std::sync::Arc<satupintu::routing::Routing>,
     shutdown: CancellationToken,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -211,6 +221,7 @@ impl TestApp {
         let base = format!("http://{}", app.local_addr());
         let store = app.store();
         let intake = app.intake();
+        let routing = app.routing();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(app.run(shutdown.clone()));
         TestApp {
@@ -221,6 +232,7 @@ impl TestApp {
                 .unwrap(),
             store,
             intake,
+            routing,
             shutdown,
             handle: Some(handle),
         }

@@ -27,6 +27,8 @@ pub struct Model {
     pub lapor_transaction_id: Option<String>,
     pub duplicate_of: Option<i64>,
     pub sla_due_at: Option<DateTimeUtc>,
+    pub priority: Option<String>,
+    pub sla_class: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// When LAPOR! was last asked for this complaint's stage.
