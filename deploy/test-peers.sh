@@ -71,3 +71,15 @@ ensure_postgres() {
     as_root su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='satupintu_test'\" | grep -q 1 || createdb -O satupintu_test satupintu_test"
     export SATUPINTU_TEST_DATABASE_URL="postgres://satupintu_test:satupintu_test@127.0.0.1:5432/satupintu_test"
 }
+
+# Kannel for the SMS channel tests: bearerbox and smsbox from `kannel`, the
+# test SMSC `fakesmsc` from `kannel-extras`. The tests start their own
+# boxes on free ports; the packaged service is not used.
+KANNEL_FAKESMSC=/usr/lib/kannel/test/fakesmsc
+ensure_kannel() {
+    apt_install kannel kannel-extras
+    if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ] || [ ! -x "$KANNEL_FAKESMSC" ]; then
+        echo "satupintu tests: Kannel is installed but bearerbox, smsbox or $KANNEL_FAKESMSC is missing" >&2
+        exit 1
+    fi
+}

@@ -6,6 +6,7 @@ pub mod address;
 pub mod channel;
 pub mod message;
 pub mod reply;
+pub mod sms;
 pub mod tracking_code;
 pub mod webform;
 
