@@ -17,7 +17,7 @@ use crate::{
     Channel, Flags, InboundMessage, OutboundReply, RawPayload, ReplyError, ReplySender, SentReply,
 };
 use chrono::{DateTime, TimeZone, Utc};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -194,8 +194,15 @@ pub struct KannelClient {
     http: reqwest::Client,
 }
 
+/// RFC 3986 unreserved characters stay; everything else is encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn enc(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 impl KannelClient {

@@ -191,7 +191,10 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests;
+
+#[cfg(test)]
+mod unit_tests {
     use super::*;
 
     #[test]
