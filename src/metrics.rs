@@ -23,6 +23,7 @@ pub struct Metrics {
     outbox_depth: Family<Labels, Gauge>,
     http_duration: Family<Labels, Histogram, fn() -> Histogram>,
     intake_errors: Family<Labels, Counter>,
+    sms_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -65,6 +66,12 @@ impl Metrics {
             "Inbound requests refused, by channel and reason",
             intake_errors.clone(),
         );
+        let sms_events = Family::<Labels, Counter>::default();
+        registry.register(
+            "sms_events",
+            "SMS gateway events (parts stored and joined, reports, phone handovers, rate limits), by instance and event",
+            sms_events.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             complaints_received,
@@ -72,7 +79,17 @@ impl Metrics {
             outbox_depth,
             http_duration,
             intake_errors,
+            sms_events,
         }
+    }
+
+    pub fn sms_event(&self, instance: &str, event: &str) {
+        self.sms_events
+            .get_or_create(&vec![
+                ("instance", instance.to_string()),
+                ("event", event.to_string()),
+            ])
+            .inc();
     }
 
     pub fn complaint_received(&self, channel: &str) {

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_init;
 mod m20261123_000003_outbox_messages;
+mod m20261124_000007_sms_parts;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_init::Migration),
             Box::new(m20261123_000003_outbox_messages::Migration),
+            Box::new(m20261124_000007_sms_parts::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod complaints;
 pub mod entity;
 pub mod outbox;
+pub mod sms;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{

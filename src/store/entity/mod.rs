@@ -9,3 +9,4 @@ pub mod complaint_event;
 pub mod delivery_attempt;
 pub mod inbound_message;
 pub mod outbox;
+pub mod sms_part;
