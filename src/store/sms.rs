@@ -178,3 +178,50 @@ pub async fn awaiting_reports<C: ConnectionTrait>(
         .await?;
     Ok(rows.into_iter().filter_map(|r| r.external_ref).collect())
 }
+
+/// Statuses a report may replace: reports come concurrently and out of
+/// order (Kannel's "sent to SMSC" after "delivered"), and a later stage is
+/// never overwritten by an earlier one.
+fn replaceable(status: &str) -> &'static [&'static str] {
+    match status {
+        "queued" => &["queued"],
+        "sent" => &["queued", "sent"],
+        _ => &["queued", "sent", "delivered", "failed"],
+    }
+}
+
+/// Records a gateway's report on one of our messages, found by the
+/// provider's id or by our own (Kannel reports name our idempotency key,
+/// and may do so before the send's result is even recorded). False when
+/// no message matches (or it already has a later report).
+pub async fn record_report<C: ConnectionTrait>(
+    db: &C,
+    channel: &str,
+    id: &str,
+    status: &str,
+    error: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::ProviderStatus,
+            Some(status.to_string()).into(),
+        )
+        .col_expr(outbox::Column::ProviderStatusAt, Some(at).into())
+        .filter(outbox::Column::Channel.eq(channel))
+        .filter(outbox::Column::Kind.eq(KIND_MESSAGE))
+        .filter(
+            sea_orm::Condition::any()
+                .add(outbox::Column::ExternalRef.eq(id))
+                .add(outbox::Column::IdempotencyKey.eq(id)),
+        )
+        .filter(
+            sea_orm::Condition::any()
+                .add(outbox::Column::ProviderStatus.is_null())
+                .add(outbox::Column::ProviderStatus.is_in(replaceable(status).iter().copied())),
+        );
+    if let Some(e) = error {
+        update = update.col_expr(outbox::Column::LastError, Some(e).into());
+    }
+    Ok(update.exec(db).await?.rows_affected > 0)
+}

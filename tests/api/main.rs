@@ -3,6 +3,7 @@
 //! SQLite and PostgreSQL.
 
 mod helpers;
+mod kannel;
 mod lapor_standin;
 
 mod bad_input;
@@ -11,4 +12,5 @@ mod delivery;
 mod ops;
 mod pages;
 mod queues;
+mod sms_kannel;
 mod submit;

@@ -5,7 +5,7 @@
 
 use super::{parts, phone, Instance, Provider, SmsChannel};
 use crate::intake::IntakeError;
-use crate::store::outbox::record_provider_status;
+use crate::store::sms::record_report;
 use adapters::sms::smssync;
 use adapters::sms::{Inbound, InboundRequest, SmsError};
 use axum::body::Body;
@@ -286,7 +286,7 @@ async fn store_reports(
 ) -> Result<(), sea_orm::DbErr> {
     let txn = ch.store.begin_write().await?;
     for r in &reports {
-        let known = record_provider_status(
+        let known = record_report(
             &*txn,
             "sms",
             &r.provider_message_id,
