@@ -13,4 +13,6 @@ mod ops;
 mod pages;
 mod queues;
 mod sms_kannel;
+mod sms_providers;
+mod sms_standin;
 mod submit;

@@ -133,14 +133,12 @@ async fn kannel_round_trip(backend: Backend) {
     // A wrong token is refused and stores nothing.
     let refused = app
         .client
-        .get(
-            app.url(&format!(
+        .get(app.url(&format!(
                 "/webhooks/sms/kannel?token=nope&{}",
                 first
                     .raw_payload
                     .replace(&first.external_id[7..], "other-id")
-            )),
-        )
+            )))
         .send()
         .await
         .unwrap();
