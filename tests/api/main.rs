@@ -14,5 +14,6 @@ mod pages;
 mod queues;
 mod sms_kannel;
 mod sms_providers;
+mod sms_secrets;
 mod sms_standin;
 mod submit;
