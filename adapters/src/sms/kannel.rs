@@ -56,14 +56,54 @@ impl KannelInbound {
     }
 
     /// A mobile-originated message (`report == false`) or a delivery
-    /// report from `dlr-url` (`report == true`). `post-url` bodies are
-    /// read like `get-url` queries.
+    /// report from `dlr-url` (`report == true`). With `post-url` the body
+    /// is the message (its charset in `Content-Type`), the URL carries the
+    /// escapes as with `get-url`, and `X-Kannel-From`/`-UDH`/`-Coding`
+    /// headers stand in for missing ones.
     pub fn parse(&self, req: &InboundRequest, report: bool) -> Result<Inbound, SmsError> {
-        let raw = if req.query.is_empty() && !req.body.is_empty() {
-            req.body.to_vec()
-        } else {
-            req.query.as_bytes().to_vec()
-        };
+        let mut raw = req.query.as_bytes().to_vec();
+        let post = req.method == axum::http::Method::POST && !req.body.is_empty();
+        if post && req.content_type() == "application/x-www-form-urlencoded" {
+            if !raw.is_empty() {
+                raw.push(b'&');
+            }
+            raw.extend_from_slice(&req.body);
+        } else if post {
+            let mut extra = vec![("text".to_string(), req.body.to_vec())];
+            let charset = req.header("content-type").and_then(|ct| {
+                ct.split(';').find_map(|p| {
+                    p.trim()
+                        .strip_prefix("charset=")
+                        .map(|c| c.trim_matches('"').to_string())
+                })
+            });
+            let headers = [
+                ("charset", charset),
+                ("from", req.header("x-kannel-from").map(str::to_string)),
+                ("to", req.header("x-kannel-to").map(str::to_string)),
+                ("udh", req.header("x-kannel-udh").map(str::to_string)),
+                ("coding", req.header("x-kannel-coding").map(str::to_string)),
+            ];
+            extra.extend(
+                headers
+                    .into_iter()
+                    .filter_map(|(n, v)| Some((n.to_string(), v?.into_bytes()))),
+            );
+            for (name, value) in extra {
+                if Fields::parse(&raw).bytes(&name).is_none() {
+                    if !raw.is_empty() {
+                        raw.push(b'&');
+                    }
+                    raw.extend_from_slice(name.as_bytes());
+                    raw.push(b'=');
+                    raw.extend_from_slice(
+                        percent_encoding::percent_encode(&value, NON_ALPHANUMERIC)
+                            .to_string()
+                            .as_bytes(),
+                    );
+                }
+            }
+        }
         let fields = Fields::parse(&raw);
         self.authenticate(req, &fields)?;
         if report {

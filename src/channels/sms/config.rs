@@ -230,3 +230,78 @@ impl SmsConfig {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The commented example in the default configuration, uncommented.
+    fn example() -> String {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/satupintu.toml"
+        ))
+        .expect("the default configuration");
+        let start = text.find("# [channels.sms]").expect("an SMS example");
+        text[start..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .filter(|l| !l.starts_with("# #") && *l != "#")
+            .map(|l| l.trim_start_matches("# "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_documented_example_is_a_valid_configuration() {
+        let parsed: toml::Value = toml::from_str(&example()).expect("the example is TOML");
+        let sms: SmsConfig = parsed["channels"]["sms"]
+            .clone()
+            .try_into()
+            .expect("the example deserialises");
+        assert_eq!(sms.instances.len(), 4);
+        let names: Vec<&str> = sms.instances.iter().map(|i| i.name()).collect();
+        assert_eq!(names, ["modem", "twilio", "android", "wa-gateway"]);
+        assert_eq!(sms.validate(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn problems_name_their_key() {
+        let sms: SmsConfig = toml::from_str(
+            r#"
+            [[instances]]
+            name = "modem"
+            provider = "kannel"
+            sendsms_url = "kannel:13013"
+            username = "u"
+            password = { env = "X" }
+            [[instances]]
+            name = "modem"
+            provider = "twilio"
+            account_sid = "AC1"
+            auth_token = { env = "Y" }
+            [[instances]]
+            name = "bad name/"
+            provider = "smssync"
+            secret = { env = "Z" }
+            batch = 0
+            "#,
+        )
+        .unwrap();
+        let problems = sms.validate().join("\n");
+        for want in [
+            "channels.sms.instances[0].sendsms_url: must be an http(s) URL",
+            "channels.sms.instances[0]: set `token` or `allow_ips`",
+            "channels.sms.instances[1].name: `modem` is used by another instance",
+            "channels.sms.instances[1]: set `from` or `messaging_service_sid`",
+            "channels.sms.instances[2].name: `bad name/` must be",
+            "channels.sms.instances[2].batch: must be at least 1",
+        ] {
+            assert!(problems.contains(want), "missing `{want}` in:\n{problems}");
+        }
+        let unknown = toml::from_str::<SmsConfig>(
+            "[[instances]]\nname = \"a\"\nprovider = \"smssync\"\nsecret = { env = \"Z\" }\nsecrit = 1\n",
+        );
+        assert!(unknown.unwrap_err().to_string().contains("secrit"));
+    }
+}

@@ -79,6 +79,43 @@ fn table_of_mobile_originated_messages() {
 }
 
 #[test]
+fn post_url_bodies_are_the_message() {
+    let req = request(
+        Method::POST,
+        "http://gw/webhooks/sms/kannel?token=tok-123&id=p1",
+        "Lampu jalan mati, Pak",
+        &[
+            ("content-type", "text/plain; charset=UTF-8"),
+            ("x-kannel-from", "+6281234567890"),
+        ],
+    );
+    check(
+        "post-url",
+        inbound().parse(&req, false),
+        &Want {
+            sender: Some("+6281234567890"),
+            text: Some("Lampu jalan mati, Pak"),
+            external_id: Some("kannel:p1"),
+            ..Want::default()
+        },
+    );
+    let form = request(
+        Method::POST,
+        "http://gw/webhooks/sms/kannel?token=tok-123",
+        "from=%2B6281234567890&text=Halo&id=f1",
+        &[("content-type", "application/x-www-form-urlencoded")],
+    );
+    check(
+        "form body",
+        inbound().parse(&form, false),
+        &Want {
+            text: Some("Halo"),
+            ..Want::default()
+        },
+    );
+}
+
+#[test]
 fn the_token_is_not_kept_in_the_raw_payload() {
     let q = format!("token=tok-123&{}", fixture("kannel-get-url.query"));
     let Inbound::Message(m) = inbound().parse(&get(&q), false).unwrap() else {
