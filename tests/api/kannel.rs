@@ -182,7 +182,7 @@ impl Kannel {
     }
 
     async fn wait_status(&self, what: &str, ok: impl Fn(&str) -> bool) {
-        let this = &*self;
+        let this = self;
         let ok = &ok;
         let log = self.dir.path().join("bearerbox.log");
         let found = tokio::time::timeout(std::time::Duration::from_secs(30), async move {

@@ -72,8 +72,9 @@ pub struct DeliveryReport {
     pub error: Option<String>,
 }
 
-/// What a webhook request asks of the gateway.
+/// What a webhook request asks of the gateway (short-lived: its size does not matter).
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Inbound {
     Message(SmsMessage),
     Reports(Vec<DeliveryReport>),

@@ -44,6 +44,7 @@ fn default_batch() -> u64 {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "provider", rename_all = "lowercase")]
+#[allow(clippy::large_enum_variant)] // built once at start
 pub enum InstanceConfig {
     Kannel(KannelConfig),
     Twilio(TwilioConfig),

@@ -73,7 +73,8 @@ fn parse(
 fn table_of_gateway_a() {
     let body = fixture("generic-gateway-a.json");
     let key = [("x-gateway-key", "kunci-a")];
-    let cases: Vec<(&str, String, &[(&str, &str)], Want)> = vec![
+    type Row<'a> = (&'a str, String, &'a [(&'a str, &'a str)], Want);
+    let cases: Vec<Row> = vec![
         (
             "fixture",
             body.clone(),
