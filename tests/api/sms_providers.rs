@@ -487,4 +487,73 @@ async fn mapped_flow(backend: Backend) {
     app.stop().await;
 }
 
-crate::on_both_backends!(twilio_flow, smssync_flow, mapped_flow);
+async fn database_outage_is_a_retry(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let phone = InstanceConfig::Smssync(SmsSyncConfig {
+        name: "android".into(),
+        secret: secret_file(dir.path(), "smssync.secret", SMSSYNC_SECRET),
+        batch: 20,
+        limits: RateLimits::default(),
+    });
+    let api = Standin::start(200, json!({})).await;
+    let config = config_with(
+        &db,
+        dir.path(),
+        vec![
+            phone,
+            gateway_a(dir.path(), &api.base),
+            gateway_b(dir.path()),
+        ],
+    );
+    let app = TestApp::spawn(config).await;
+    app.store.clone().close().await.unwrap();
+    let message = app
+        .client
+        .post(app.url("/webhooks/sms/wa-a"))
+        .header("x-gateway-key", "kunci-a")
+        .body(fixture("generic-gateway-a.json"))
+        .send()
+        .await
+        .unwrap();
+    let part = json!({"id": "p1", "phone": "6281298765432", "message": "x", "isGroup": false, "ref": "1", "parts": 2, "part": 1})
+        .to_string();
+    let sig = format!(
+        "sha256={}",
+        hmac_signature(
+            HmacAlgorithm::Sha256,
+            SignatureEncoding::Hex,
+            b"kunci-b",
+            part.as_bytes()
+        )
+    );
+    let part = app
+        .client
+        .post(app.url("/webhooks/sms/wa-b"))
+        .header("x-signature", sig)
+        .body(part)
+        .send()
+        .await
+        .unwrap();
+    let poll = app
+        .client
+        .get(app.url(&format!(
+            "/webhooks/sms/android?task=send&secret={SMSSYNC_SECRET}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    for r in [message, part, poll] {
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().contains_key("retry-after"));
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unavailable");
+    }
+}
+
+crate::on_both_backends!(
+    twilio_flow,
+    smssync_flow,
+    mapped_flow,
+    database_outage_is_a_retry
+);

@@ -62,7 +62,11 @@ fn unavailable() -> Response {
         "Layanan sedang sibuk; pesan belum tersimpan. Kirim ulang nanti.",
         "The service is busy; the message was not stored. Send it again later.",
     );
-    error_response(&e)
+    let mut response = error_response(&e);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+    response
 }
 
 /// The request as the provider sent it: the URL it called (the configured

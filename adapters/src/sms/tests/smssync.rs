@@ -79,7 +79,13 @@ fn the_secret_is_not_kept_in_the_raw_payload() {
 fn table_of_tasks() {
     let s = "secret=rahasia-smssync-123";
     let json = ("content-type", "application/json");
-    type Row = (&'static str, Method, String, String, Result<Inbound, &'static str>);
+    type Row = (
+        &'static str,
+        Method,
+        String,
+        String,
+        Result<Inbound, &'static str>,
+    );
     let cases: Vec<Row> = vec![
         ("poll", Method::GET, format!("{URL}?task=send&{s}"), String::new(), Ok(Inbound::FetchTasks)),
         ("poll without secret", Method::GET, format!("{URL}?task=send"), String::new(), Err("unauthorized")),
