@@ -1,6 +1,6 @@
 //! What citizens read: acknowledgments and status updates, in Bahasa
 //! Indonesia first, English when configured. Short enough for one SMS
-//! where it matters (the acknowledgment fits in 160 characters without the link).
+//! where it matters (on SMS the acknowledgment has a one-SMS form, without the link).
 
 use crate::complaint::Status;
 use adapters::sms::segments;

@@ -241,7 +241,6 @@ impl ReplySender for TwilioClient {
             .http
             .post(self.messages_url())
             .basic_auth(&self.settings.account_sid, Some(&self.auth_token))
-            .header("I-Twilio-Idempotency-Token", &reply.idempotency_key)
             .form(&self.form(reply))
             .send()
             .await

@@ -4,6 +4,7 @@
 //! a reply is sent. A new provider is a configuration block, not code.
 
 pub mod client;
+mod payload;
 pub mod template;
 
 use super::auth::{hmac_signature, same_secret, HmacAlgorithm, IpAllowList, SignatureEncoding};
@@ -13,6 +14,7 @@ use super::{
 };
 use crate::{Attachment, Channel, Flags, InboundMessage, MediaRef, RawPayload};
 use chrono::{DateTime, TimeZone, Utc};
+use payload::Payload;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -114,40 +116,6 @@ pub struct MappedInbound {
     mapping: Mapping,
     secret: Option<String>,
     allow: IpAllowList,
-}
-
-/// A payload read as JSON or form fields, looked up the same way.
-enum Payload {
-    Json(Value),
-    Form(Fields),
-}
-
-impl Payload {
-    fn get(&self, key: &str) -> Option<Value> {
-        match self {
-            Payload::Json(v) => {
-                let found = if key.starts_with('/') {
-                    v.pointer(key)
-                } else {
-                    v.get(key)
-                };
-                found.filter(|v| !v.is_null()).cloned()
-            }
-            Payload::Form(f) => f
-                .bytes(key)
-                .map(|b| Value::String(String::from_utf8_lossy(b).into_owned())),
-        }
-    }
-
-    /// A field as text: strings as they are, numbers and booleans written out.
-    fn text(&self, key: &str) -> Option<String> {
-        match self.get(key)? {
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    }
 }
 
 impl MappedInbound {

@@ -1,0 +1,138 @@
+//! A Twilio-compatible gateway through the running gateway: signed
+//! recorded payloads in, the acknowledgment out to a stand-in Messages API,
+//! repeats and forgeries refused, status callbacks and rate limits.
+
+use crate::helpers::{eventually, tempdir, Backend, TestApp, TestDb};
+use crate::sms_standin::Standin;
+use crate::sms_support::*;
+use adapters::sms::twilio::signature;
+use satupintu::channels::sms::RateLimits;
+use serde_json::json;
+
+async fn twilio_flow(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let api = Standin::start(201, json!({"sid": "", "status": "queued"})).await;
+    let limits = RateLimits {
+        per_minute: 30,
+        per_number_per_minute: 1,
+    };
+    let app = TestApp::spawn(config_with(
+        &db,
+        dir.path(),
+        vec![twilio(dir.path(), &api.base, limits)],
+    ))
+    .await;
+
+    let body = fixture("twilio-text.form");
+    let r = post_twilio(
+        &app,
+        "/webhooks/sms/twilio",
+        &body,
+        &fixture_signature("twilio-text"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("<Response>"));
+    let c = complaint_with_body(
+        &app,
+        "Lapor: got di Jl. Rasuna Said tersumbat, air meluap ke jalan tiap hujan",
+    )
+    .await;
+
+    // The acknowledgment goes to the Messages resource, signed in with the account.
+    let sent = eventually("the acknowledgment at the API", 20, || async {
+        api.received()
+            .into_iter()
+            .find(|r| r.form("Body").is_some_and(|b| b.contains(&c.tracking_code)))
+    })
+    .await;
+    assert_eq!(
+        sent.uri,
+        "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+    );
+    assert_eq!(sent.form("To").as_deref(), Some("+6281374561234"));
+    assert_eq!(sent.form("From").as_deref(), Some("+6281100012345"));
+    assert_eq!(
+        sent.form("StatusCallback").as_deref(),
+        Some(&*format!("{PUBLIC_URL}/status"))
+    );
+    assert!(sent
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("Basic "));
+    assert!(adapters::sms::segments::fits_one(
+        &sent.form("Body").unwrap()
+    ));
+
+    // Twilio retrying the webhook: the same answer, no second complaint.
+    let again = post_twilio(
+        &app,
+        "/webhooks/sms/twilio",
+        &body,
+        &fixture_signature("twilio-text"),
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    // A forged request is refused.
+    let forged = post_twilio(
+        &app,
+        "/webhooks/sms/twilio",
+        &body.replace("tersumbat", "bersih"),
+        &fixture_signature("twilio-text"),
+    )
+    .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(app.complaints().await.len(), 1);
+
+    // The status callback reaches the message by Twilio's id.
+    let sid = eventually("the message's provider id", 20, || async {
+        messages_of(&app, c.id)
+            .await
+            .into_iter()
+            .find_map(|m| m.external_ref)
+    })
+    .await;
+    let status_body = format!(
+        "MessageSid={sid}&MessageStatus=delivered&AccountSid=AC0123456789abcdef0123456789abcdef"
+    );
+    let params = adapters::sms::fields::Fields::parse(status_body.as_bytes()).text_pairs();
+    let sig = signature(TWILIO_TOKEN, &format!("{PUBLIC_URL}/status"), &params);
+    assert_eq!(
+        post_twilio(&app, "/webhooks/sms/twilio/status", &status_body, &sig)
+            .await
+            .status(),
+        200
+    );
+    let row = &messages_of(&app, c.id).await[0];
+    assert_eq!(row.provider_status.as_deref(), Some("delivered"));
+
+    // A second message from the same number: its acknowledgment waits for
+    // the number's rate limit instead of going at once.
+    let mms = fixture("twilio-mms.form").replace("%2B6285265551234", "%2B6281374561234");
+    let params = adapters::sms::fields::Fields::parse(mms.as_bytes()).text_pairs();
+    let sig = signature(TWILIO_TOKEN, PUBLIC_URL, &params);
+    assert_eq!(
+        post_twilio(&app, "/webhooks/sms/twilio", &mms, &sig)
+            .await
+            .status(),
+        200
+    );
+    let second = complaint_with_body(&app, "foto sampah").await;
+    let held = eventually("the rate-limited acknowledgment", 20, || async {
+        messages_of(&app, second.id).await.into_iter().find(|m| {
+            m.state == "pending"
+                && m.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("rate limit"))
+        })
+    })
+    .await;
+    assert!(held.next_attempt_at > chrono::Utc::now() + chrono::Duration::seconds(5));
+    app.stop().await;
+}
+
+crate::on_both_backends!(twilio_flow);
