@@ -83,7 +83,14 @@ async fn mapped_flow(backend: Backend) {
         "izin lapor, ada kabel listrik putus menjuntai di Jl. Hamka",
     )
     .await;
+    // The group message made no complaint.
     assert_eq!(app.complaints().await.len(), 2);
+    // The person of gateway A writes through gateway B, their number
+    // spelled the national way: the same citizen.
+    let same = json!({"id": "x2", "phone": "0813-7456-7890", "message": "Selokan masih mampet", "isGroup": false});
+    assert_eq!(post_b(same.to_string()).await.unwrap().status(), 200);
+    let again = complaint_with_body(&app, "Selokan masih mampet").await;
+    assert_eq!(again.citizen_id, c.citizen_id);
     // A bad signature is refused.
     let r = app
         .client
