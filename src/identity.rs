@@ -1,16 +1,21 @@
 //! Identity: which citizen a message comes from. A citizen is one person
-//! with many addresses; an address already known names its citizen.
+//! with many addresses; an address already known names its citizen. When
+//! one message carries addresses of two citizen records (a Telegram user
+//! sharing their own phone number), the records are merged, the merge is
+//! recorded, and an operator can undo it.
 
-use crate::store::entity::{citizen, citizen_address};
+use crate::store::entity::{citizen, citizen_address, citizen_merge, complaint};
 use adapters::Address;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
+use std::collections::BTreeSet;
 
 /// Finds the citizen behind any of `addresses`, creating one when none is
-/// known, and records the addresses not yet linked. `None` when the
-/// message carries no address at all (an anonymous web form).
+/// known, merging records the message shows to be one person, and
+/// recording the addresses not yet linked. `None` when the message
+/// carries no address at all (an anonymous web form).
 pub async fn identify<C: ConnectionTrait>(
     db: &C,
     addresses: &[Address],
@@ -29,8 +34,23 @@ pub async fn identify<C: ConnectionTrait>(
             .await?;
         known.push(found.map(|f| f.citizen_id));
     }
-    let citizen_id = match known.iter().flatten().next() {
-        Some(&id) => id,
+    let citizens: BTreeSet<i64> = known.iter().flatten().copied().collect();
+    let citizen_id = match citizens.first() {
+        Some(&oldest) => {
+            for &other in citizens.iter().skip(1) {
+                if !was_undone(db, oldest, other).await? {
+                    merge(
+                        db,
+                        oldest,
+                        other,
+                        "one message carried addresses of both",
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            oldest
+        }
         None => {
             citizen::ActiveModel {
                 display_name: Set(display_name.map(str::to_string)),
@@ -49,6 +69,7 @@ pub async fn identify<C: ConnectionTrait>(
                 kind: Set(a.kind().to_string()),
                 address: Set(a.value()),
                 created_at: Set(now),
+                unreachable_at: Set(None),
                 ..Default::default()
             }
             .insert(db)
@@ -56,4 +77,100 @@ pub async fn identify<C: ConnectionTrait>(
         }
     }
     Ok(Some(citizen_id))
+}
+
+/// An operator undid a merge of these two: do not merge them again.
+async fn was_undone<C: ConnectionTrait>(db: &C, a: i64, b: i64) -> Result<bool, DbErr> {
+    Ok(citizen_merge::Entity::find()
+        .filter(citizen_merge::Column::IntoCitizenId.is_in([a, b]))
+        .filter(citizen_merge::Column::FromCitizenId.is_in([a, b]))
+        .filter(citizen_merge::Column::UndoneAt.is_not_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Moves `from`'s addresses and complaints to `into` and records it.
+pub async fn merge<C: ConnectionTrait>(
+    db: &C,
+    into: i64,
+    from: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    let addresses: Vec<i64> = citizen_address::Entity::find()
+        .filter(citizen_address::Column::CitizenId.eq(from))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let complaints: Vec<i64> = complaint::Entity::find()
+        .filter(complaint::Column::CitizenId.eq(from))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    citizen_address::Entity::update_many()
+        .col_expr(citizen_address::Column::CitizenId, into.into())
+        .filter(citizen_address::Column::Id.is_in(addresses.clone()))
+        .exec(db)
+        .await?;
+    complaint::Entity::update_many()
+        .col_expr(complaint::Column::CitizenId, Some(into).into())
+        .filter(complaint::Column::Id.is_in(complaints.clone()))
+        .exec(db)
+        .await?;
+    let row = citizen_merge::ActiveModel {
+        into_citizen_id: Set(into),
+        from_citizen_id: Set(from),
+        moved_addresses: Set(serde_json::json!(addresses)),
+        moved_complaints: Set(serde_json::json!(complaints)),
+        reason: Set(reason.to_string()),
+        at: Set(now),
+        undone_at: Set(None),
+        undone_by: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    tracing::info!(into, from, merge_id = row.id, "citizen records merged");
+    Ok(row.id)
+}
+
+/// Moves back what a merge moved; `Ok(false)` when there is no such merge
+/// or it was undone already.
+pub async fn unmerge<C: ConnectionTrait>(
+    db: &C,
+    merge_id: i64,
+    operator: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Some(m) = citizen_merge::Entity::find_by_id(merge_id).one(db).await? else {
+        return Ok(false);
+    };
+    if m.undone_at.is_some() {
+        return Ok(false);
+    }
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
+            .unwrap_or_default()
+    };
+    citizen_address::Entity::update_many()
+        .col_expr(citizen_address::Column::CitizenId, m.from_citizen_id.into())
+        .filter(citizen_address::Column::Id.is_in(ids(&m.moved_addresses)))
+        .exec(db)
+        .await?;
+    complaint::Entity::update_many()
+        .col_expr(complaint::Column::CitizenId, Some(m.from_citizen_id).into())
+        .filter(complaint::Column::Id.is_in(ids(&m.moved_complaints)))
+        .exec(db)
+        .await?;
+    let mut m: citizen_merge::ActiveModel = m.into();
+    m.undone_at = Set(Some(now));
+    m.undone_by = Set(Some(operator.to_string()));
+    m.update(db).await?;
+    Ok(true)
 }

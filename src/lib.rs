@@ -13,6 +13,8 @@ pub mod intake;
 pub mod metrics;
 pub mod notify;
 pub mod routing;
+pub mod sla;
 pub mod startup;
+pub mod status;
 pub mod store;
 pub mod telemetry;

@@ -23,7 +23,8 @@ pub struct Metrics {
     outbox_depth: Family<Labels, Gauge>,
     http_duration: Family<Labels, Histogram, fn() -> Histogram>,
     intake_errors: Family<Labels, Counter>,
-    sms_events: Family<Labels, Counter>,
+    sla_clocks: Family<Labels, Gauge>,
+    channel_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -66,28 +67,36 @@ impl Metrics {
             "Inbound requests refused, by channel and reason",
             intake_errors.clone(),
         );
-        let sms_events = Family::<Labels, Counter>::default();
+        let sla_clocks = Family::<Labels, Gauge>::default();
         registry.register(
-            "sms_events",
-            "SMS gateway events (parts stored and joined, reports, phone handovers, rate limits), by instance and event",
-            sms_events.clone(),
+            "sla_clocks",
+            "Running SLA clocks, by agency, clock and state (running or overdue)",
+            sla_clocks.clone(),
+        );
+        let channel_events = Family::<Labels, Counter>::default();
+        registry.register(
+            "channel_events",
+            "Webhook items handled besides new complaints (statuses, records, skipped items, refused media), by channel, event and reason",
+            channel_events.clone(),
         );
         Metrics {
             registry: Arc::new(registry),
+            sla_clocks,
             complaints_received,
             deliveries,
             outbox_depth,
             http_duration,
             intake_errors,
-            sms_events,
+            channel_events,
         }
     }
 
-    pub fn sms_event(&self, instance: &str, event: &str) {
-        self.sms_events
+    pub fn channel_event(&self, channel: &str, event: &str, reason: &str) {
+        self.channel_events
             .get_or_create(&vec![
-                ("instance", instance.to_string()),
+                ("channel", channel.to_string()),
                 ("event", event.to_string()),
+                ("reason", reason.to_string()),
             ])
             .inc();
     }
@@ -120,6 +129,20 @@ impl Metrics {
         self.outbox_depth
             .get_or_create(&vec![("state", state.to_string())])
             .set(n);
+    }
+
+    /// Replaces the SLA gauges with `counts` ((agency, clock, state), n).
+    pub fn set_sla_clocks(&self, counts: &[((String, String, &'static str), i64)]) {
+        self.sla_clocks.clear();
+        for ((agency, clock, state), n) in counts {
+            self.sla_clocks
+                .get_or_create(&vec![
+                    ("agency", agency.clone()),
+                    ("clock", clock.clone()),
+                    ("state", state.to_string()),
+                ])
+                .set(*n);
+        }
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -3,7 +3,8 @@
 //! code with a random port and a fresh database.
 
 use crate::channels::{self, ChannelContext};
-use crate::config::Config;
+use crate::config::{Config, DestinationConfig};
+use crate::dispatch::lapor::Lapor;
 use crate::dispatch::{Destinations, Dispatcher};
 use crate::http::{self, queues, AppState};
 use crate::intake::attachments::AttachmentStore;
@@ -11,7 +12,9 @@ use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::routing::Routing;
+use crate::status::lapor_poll::LaporPoller;
 use crate::store::Store;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +64,37 @@ fn agency_tokens(config: &Config) -> Result<queues::AgencyTokens, String> {
     Ok(tokens)
 }
 
+/// A status poller (and callback handler) per LAPOR! destination.
+fn lapor_pollers(
+    config: &Config,
+    store: &Store,
+    notifier: &Arc<Notifier>,
+    sla: &Arc<crate::sla::Sla>,
+) -> Result<BTreeMap<String, Arc<LaporPoller>>, String> {
+    let mut pollers = BTreeMap::new();
+    for (name, dest) in &config.destinations {
+        let DestinationConfig::Lapor(l) = dest else {
+            continue;
+        };
+        let token = l.token.resolve(&format!("destinations.{name}.token"))?;
+        let callback_token = match &l.callback_token {
+            Some(t) => Some(t.resolve(&format!("destinations.{name}.callback_token"))?),
+            None => None,
+        };
+        let poller = LaporPoller {
+            destination: name.clone(),
+            client: Arc::new(Lapor::new(l, token)?),
+            config: l.status.clone(),
+            callback_token,
+            store: store.clone(),
+            notifier: notifier.clone(),
+            sla: sla.clone(),
+        };
+        pollers.insert(name.clone(), Arc::new(poller));
+    }
+    Ok(pollers)
+}
+
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let store = Store::connect(&config.database.url, config.database.max_connections).await?;
@@ -71,18 +105,25 @@ impl Application {
             Destinations::from_config(&config, &store).map_err(StartError::Config)?;
         let tokens = agency_tokens(&config).map_err(StartError::Config)?;
         let routing = Arc::new(Routing::new(config.dispatch.default_destination.clone()));
+        let notifier = Arc::new(Notifier {
+            city: config.city.name.clone(),
+            public_url: config.server.public_url.clone(),
+            language: config.notify.language,
+            fallback: config.notify.fallback.clone(),
+        });
+        let sla = Arc::new(config.sla.build(&config.city).map_err(StartError::Config)?);
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
-            routing,
+            routing.clone(),
             metrics.clone(),
             wakeup.clone(),
-            Arc::new(Notifier {
-                city: config.city.name.clone(),
-                public_url: config.server.public_url.clone(),
-                language: config.notify.language,
-            }),
-        );
+            notifier.clone(),
+            sla.clone(),
+            chrono::Duration::minutes(config.intake.followup_window_minutes.into()),
+        )
+        .fetch_media_for(config.channels.media_channels());
+        let lapor = lapor_pollers(&config, &store, &notifier, &sla).map_err(StartError::Config)?;
         let channels = channels::build(
             &config.channels,
             &ChannelContext {
@@ -95,6 +136,9 @@ impl Application {
         for sender in &channels.senders {
             destinations.add_reply_sender(sender.clone());
         }
+        for (name, destination) in &channels.destinations {
+            destinations.add(name.clone(), destination.clone());
+        }
         let destinations = Arc::new(destinations);
         let dispatcher = config.dispatch.enabled.then(|| {
             Dispatcher::new(
@@ -102,7 +146,9 @@ impl Application {
                 destinations,
                 config.dispatch.clone(),
                 metrics.clone(),
-                wakeup,
+                wakeup.clone(),
+                notifier.clone(),
+                sla.clone(),
             )
         });
         let addr = config.server.listen;
@@ -110,12 +156,37 @@ impl Application {
             .await
             .map_err(|source| StartError::Listen { addr, source })?;
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let mut workers = channels.workers;
+        for poller in lapor.values().filter(|p| p.polls()) {
+            let poller = poller.clone();
+            workers.push(Box::new(move |token| {
+                Box::pin(async move { poller.run(token).await })
+            }));
+        }
+        if config.sla.enabled {
+            let watcher = Arc::new(crate::sla::watch::Watcher {
+                store: store.clone(),
+                sla: sla.clone(),
+                notifier: notifier.clone(),
+                coordinator: config.sla.coordinator.clone(),
+                warn_before: chrono::Duration::hours(config.sla.warn_hours.into()),
+                interval: Duration::from_secs(config.sla.check_interval_secs.max(1)),
+            });
+            workers.push(Box::new(move |token| {
+                Box::pin(async move { watcher.run(token).await })
+            }));
+        }
         let state = AppState {
             config: Arc::new(config),
             store,
             intake,
             metrics,
             agency_tokens: Arc::new(tokens),
+            notifier: notifier.clone(),
+            sla: sla.clone(),
+            routing,
+            dispatch_wakeup: wakeup,
+            lapor: Arc::new(lapor),
         };
         Ok(Application {
             listener,
@@ -123,7 +194,7 @@ impl Application {
             dispatcher,
             grace,
             channel_routes: channels.routes,
-            workers: channels.workers,
+            workers,
         })
     }
 
@@ -135,6 +206,11 @@ impl Application {
 
     pub fn store(&self) -> Store {
         self.state.store.clone()
+    }
+
+    /// The intake pipeline, for callers that hold messages already parsed.
+    pub fn intake(&self) -> Intake {
+        self.state.intake.clone()
     }
 
     /// Serves until `shutdown` is cancelled; then finishes in-flight

@@ -9,6 +9,7 @@ pub mod reply;
 pub mod sms;
 pub mod tracking_code;
 pub mod webform;
+pub mod whatsapp;
 
 pub use address::{Address, AddressError, EmailAddress, PhoneE164};
 pub use channel::Channel;

@@ -5,6 +5,11 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_init;
 mod m20261123_000003_outbox_messages;
+mod m20261123_000004_channel_cursors;
+mod m20261123_000005_status_sync;
+mod m20261123_000006_sla_clocks;
+mod m20261123_000007_citizen_merges;
+mod m20261123_000008_inbound_sender_index;
 mod m20261124_000007_sms_parts;
 
 pub struct Migrator;
@@ -15,6 +20,11 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_init::Migration),
             Box::new(m20261123_000003_outbox_messages::Migration),
+            Box::new(m20261123_000004_channel_cursors::Migration),
+            Box::new(m20261123_000005_status_sync::Migration),
+            Box::new(m20261123_000006_sla_clocks::Migration),
+            Box::new(m20261123_000007_citizen_merges::Migration),
+            Box::new(m20261123_000008_inbound_sender_index::Migration),
             Box::new(m20261124_000007_sms_parts::Migration),
         ]
     }

@@ -187,7 +187,9 @@ impl MigrationTrait for Migration {
                 .table("outbox")
                 .if_not_exists()
                 .col(big_pk_auto("id"))
-                .col(big_integer("complaint_id"))
+                // Null for messages that answer a citizen without a complaint
+                // (a help text, a status lookup of an unknown code).
+                .col(big_integer_null("complaint_id"))
                 .col(string("destination"))
                 .col(string_len_uniq("idempotency_key", 64))
                 .col(string_len("state", 16))

@@ -8,6 +8,7 @@ pub mod sms;
 pub mod telegram;
 pub mod whatsapp;
 
+use crate::dispatch::destination::Destination;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -44,6 +45,9 @@ pub struct ChannelParts {
     /// Webhook routes, with their own state, merged into the HTTP server.
     pub routes: axum::Router,
     pub senders: Vec<Arc<dyn ReplySender>>,
+    /// Further outbox destinations the channel serves, by name (the
+    /// fetcher of its media, `media:<channel>`).
+    pub destinations: Vec<(String, Arc<dyn Destination>)>,
     pub workers: Vec<Worker>,
 }
 
@@ -51,11 +55,21 @@ impl ChannelParts {
     fn add(&mut self, other: ChannelParts) {
         self.routes = std::mem::take(&mut self.routes).merge(other.routes);
         self.senders.extend(other.senders);
+        self.destinations.extend(other.destinations);
         self.workers.extend(other.workers);
     }
 }
 
 impl ChannelsConfig {
+    /// Channels whose attachments are fetched through the outbox.
+    pub fn media_channels(&self) -> Vec<adapters::Channel> {
+        let mut channels = Vec::new();
+        if self.whatsapp.is_some() {
+            channels.push(adapters::Channel::Whatsapp);
+        }
+        channels
+    }
+
     /// Cross-field checks; each problem names its key.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();

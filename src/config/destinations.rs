@@ -86,6 +86,64 @@ pub struct LaporConfig {
     /// Seconds before a request is given up and retried later.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Polling LAPOR for the stage of forwarded complaints; off when absent.
+    #[serde(default)]
+    pub status: Option<LaporStatusConfig>,
+    /// Token LAPOR presents (`Authorization: Bearer`) when it calls back
+    /// at `POST /webhooks/lapor/{destination}`; callbacks are off when absent.
+    #[serde(default)]
+    pub callback_token: Option<SecretRef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LaporStatusConfig {
+    /// Path of a report's status; `{trackingid}` is replaced.
+    pub path: String,
+    /// JSON pointer to the stage name in the answer.
+    pub stage_pointer: String,
+    /// JSON pointer to the agency's answer (tindak lanjut) text.
+    pub answer_pointer: String,
+    /// LAPOR stage name (lower case) -> our status.
+    pub stages: BTreeMap<String, crate::complaint::Status>,
+    /// Seconds between polls while LAPOR answers.
+    pub interval_secs: u64,
+    /// Longest pause when LAPOR is slow or down (the interval doubles up to it).
+    pub max_backoff_secs: u64,
+    /// Complaints asked about per poll.
+    pub batch: u64,
+}
+
+impl Default for LaporStatusConfig {
+    fn default() -> Self {
+        use crate::complaint::Status;
+        let stages = [
+            ("belum terverifikasi", Status::Forwarded),
+            ("terverifikasi", Status::Verified),
+            ("verifikasi", Status::Verified),
+            ("disposisi", Status::Assigned),
+            ("didisposisikan", Status::Assigned),
+            ("tindak lanjut", Status::InProgress),
+            ("ditindaklanjuti", Status::InProgress),
+            ("proses", Status::InProgress),
+            ("selesai", Status::Resolved),
+            ("arsip", Status::Closed),
+            ("diarsipkan", Status::Closed),
+            ("ditolak", Status::Rejected),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        LaporStatusConfig {
+            path: "/api/v1/laporan/{trackingid}".into(),
+            stage_pointer: "/status".into(),
+            answer_pointer: "/tanggapan".into(),
+            stages,
+            interval_secs: 300,
+            max_backoff_secs: 3600,
+            batch: 50,
+        }
+    }
 }
 
 fn default_tracking_pointer() -> String {

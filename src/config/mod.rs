@@ -5,7 +5,9 @@
 mod destinations;
 mod secret;
 
-pub use destinations::{AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, WebhookConfig};
+pub use destinations::{
+    AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, LaporStatusConfig, WebhookConfig,
+};
 pub use secret::{Secret, SecretRef};
 
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -29,6 +31,8 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub dispatch: DispatchConfig,
     pub notify: NotifyConfig,
+    pub intake: IntakeConfig,
+    pub sla: SlaConfig,
     /// Citizen channels besides the web form.
     pub channels: crate::channels::ChannelsConfig,
     /// Agencies (OPD) by id; each may read its own queue.
@@ -110,13 +114,86 @@ impl Default for LogConfig {
 pub struct CityConfig {
     /// The city's name as citizens know it.
     pub name: String,
+    /// The city's UTC offset (`+07:00` WIB, `+08:00` WITA, `+09:00` WIT);
+    /// Indonesia keeps no daylight saving time.
+    pub utc_offset: String,
 }
 
 impl Default for CityConfig {
     fn default() -> Self {
         CityConfig {
             name: "Kota Padang".into(),
+            utc_offset: "+07:00".into(),
         }
+    }
+}
+
+impl CityConfig {
+    pub fn offset(&self) -> Result<chrono::FixedOffset, String> {
+        self.utc_offset.parse::<chrono::FixedOffset>().map_err(|_| {
+            format!(
+                "city.utc_offset: `{}` is not an offset like +07:00",
+                self.utc_offset
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlaConfig {
+    /// Watch the clocks: warn the coordinator, close unanswered resolutions.
+    pub enabled: bool,
+    /// Holiday files (national holidays and cuti bersama, regional ones).
+    pub holiday_files: Vec<PathBuf>,
+    /// Further holidays: `{ date = "2026-08-07", name = "Hari jadi kota" }`.
+    pub extra_holidays: Vec<crate::sla::calendar::Holiday>,
+    /// Working days for verification and forwarding.
+    pub verify_days: u32,
+    /// Working days for the agency's follow-up.
+    pub follow_up_days: u32,
+    /// Working days after a resolution before it closes unanswered.
+    pub closure_days: u32,
+    /// Hours before a due time the coordinator is warned.
+    pub warn_hours: u32,
+    /// Seconds between checks.
+    pub check_interval_secs: u64,
+    /// Who is warned, on which channel; nobody when absent.
+    pub coordinator: Option<crate::sla::watch::Coordinator>,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        let policy = crate::sla::Policy::default();
+        SlaConfig {
+            enabled: true,
+            holiday_files: vec!["config/holidays/2026.toml".into()],
+            extra_holidays: vec![],
+            verify_days: policy.verify_days,
+            follow_up_days: policy.follow_up_days,
+            closure_days: policy.closure_days,
+            warn_hours: 24,
+            check_interval_secs: 60,
+            coordinator: None,
+        }
+    }
+}
+
+impl SlaConfig {
+    pub fn build(&self, city: &CityConfig) -> Result<crate::sla::Sla, String> {
+        let calendar = crate::sla::calendar::Calendar::load(
+            city.offset()?,
+            &self.holiday_files,
+            &self.extra_holidays,
+        )?;
+        Ok(crate::sla::Sla {
+            calendar,
+            policy: crate::sla::Policy {
+                verify_days: self.verify_days,
+                follow_up_days: self.follow_up_days,
+                closure_days: self.closure_days,
+            },
+        })
     }
 }
 
@@ -160,6 +237,9 @@ pub struct DispatchConfig {
     pub enabled: bool,
     /// Destination for every complaint until routing rules say otherwise.
     pub default_destination: String,
+    /// Where a complaint goes when an agency hands it back as not theirs
+    /// (the coordinator's queue); the default destination when unset.
+    pub return_destination: Option<String>,
     /// Milliseconds between looks at the outbox when idle.
     pub poll_interval_ms: u64,
     /// Rows leased at once.
@@ -181,6 +261,7 @@ impl Default for DispatchConfig {
         DispatchConfig {
             enabled: true,
             default_destination: "koordinator".into(),
+            return_destination: None,
             poll_interval_ms: 1000,
             batch_size: 32,
             concurrency: 8,
@@ -192,11 +273,31 @@ impl Default for DispatchConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// Minutes after a citizen's message in which a photo or location they
+    /// send joins the same complaint instead of opening a new one.
+    pub followup_window_minutes: u32,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            followup_window_minutes: 30,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotifyConfig {
     /// Language of messages to citizens: `id`, `en` or `both`.
     pub language: crate::notify::MessageLanguage,
+    /// Where to reach a citizen whose own channel cannot deliver (a web
+    /// form reporter, a blocked bot, a bouncing mailbox), in order: the
+    /// first channel for which the citizen has a reachable address is used.
+    pub fallback: Vec<crate::notify::FallbackRoute>,
 }
 
 /// A configuration problem, naming where it is.
@@ -278,6 +379,13 @@ impl Config {
                     .join(", ")
             ));
         }
+        if let Some(r) = &self.dispatch.return_destination {
+            if !self.destinations.contains_key(r) {
+                problems.push(format!(
+                    "dispatch.return_destination: `{r}` is not a configured destination"
+                ));
+            }
+        }
         if self.dispatch.max_attempts < 1 {
             problems.push("dispatch.max_attempts: must be at least 1".into());
         }
@@ -296,6 +404,9 @@ impl Config {
             }
         }
         problems.extend(self.channels.validate());
+        if let Err(e) = self.city.offset() {
+            problems.push(e);
+        }
         if problems.is_empty() {
             Ok(())
         } else {

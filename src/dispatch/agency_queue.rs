@@ -28,13 +28,14 @@ impl Destination for AgencyQueue {
     }
 
     async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError> {
+        let (complaint_id, _) = job.complaint()?;
         let fail =
             |e: sea_orm::DbErr| DeliveryError::retryable(format!("queue insert failed: {e}"));
         let txn = self.store.begin_write().await.map_err(fail)?;
         // One queue item per (agency, complaint), however often this runs.
         agency_queue_item::Entity::insert(agency_queue_item::ActiveModel {
             agency: Set(self.agency.clone()),
-            complaint_id: Set(job.complaint_id),
+            complaint_id: Set(complaint_id),
             outbox_id: Set(job.outbox_id),
             created_at: Set(Utc::now()),
             ..Default::default()

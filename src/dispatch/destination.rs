@@ -56,21 +56,45 @@ pub struct MessageJob {
     pub payload: crate::notify::MessagePayload,
 }
 
+/// An attachment to fetch from a channel's provider (outbox rows of kind
+/// `media`).
+#[derive(Debug, Clone)]
+pub struct MediaJob {
+    pub channel: String,
+    pub channel_account: String,
+    pub payload: crate::intake::remote_media::MediaPayload,
+}
+
 /// One delivery to make.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub outbox_id: i64,
-    pub complaint_id: i64,
+    /// Absent for messages that answer a citizen without a complaint.
+    pub complaint_id: Option<i64>,
     pub destination: String,
     pub idempotency_key: String,
     pub attempt: i32,
-    pub complaint: ComplaintPayload,
+    pub complaint: Option<ComplaintPayload>,
     /// The reporter even when `anonim` (LAPOR itself receives the identity
     /// and hides it from the agency); destinations that forward to
     /// agencies use `complaint.reporter`, which respects the flag.
     pub reporter_for_lapor: Reporter,
     /// Set for messages to citizens.
     pub message: Option<MessageJob>,
+    /// Set for attachments to fetch.
+    pub media: Option<MediaJob>,
+}
+
+impl Job {
+    /// The complaint this job delivers; destinations of complaints need one.
+    pub fn complaint(&self) -> Result<(i64, &ComplaintPayload), DeliveryError> {
+        match (self.complaint_id, &self.complaint) {
+            (Some(id), Some(c)) => Ok((id, c)),
+            _ => Err(DeliveryError::permanent(
+                "this outbox row carries no complaint",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

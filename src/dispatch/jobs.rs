@@ -1,19 +1,91 @@
 //! Building a delivery job from an outbox row: the complaint as it is now,
-//! its reporter and its attachments.
+//! its reporter and its attachments, and for messages the text to send.
 
 use super::destination::{
-    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MessageJob, Reporter,
+    AttachmentPayload, ComplaintPayload, Job, LocationPayload, MediaJob, MessageJob, Reporter,
 };
 use crate::store::entity::{attachment, citizen, citizen_address, complaint, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+/// `Ok(None)` when the row names a complaint that no longer exists.
 pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Option<Job>, DbErr> {
-    let Some(c) = complaint::Entity::find_by_id(row.complaint_id)
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
+    let (complaint, reporter) = match row.complaint_id {
+        Some(id) => match complaint::Entity::find_by_id(id).one(db).await? {
+            Some(c) => {
+                let (payload, reporter) = complaint_payload(db, c).await?;
+                (Some(payload), reporter)
+            }
+            None => return Ok(None),
+        },
+        None => (None, Reporter::default()),
     };
+    Ok(Some(Job {
+        outbox_id: row.id,
+        complaint_id: row.complaint_id,
+        destination: row.destination.clone(),
+        idempotency_key: row.idempotency_key.clone(),
+        attempt: row.attempts,
+        complaint,
+        reporter_for_lapor: reporter,
+        message: message_job(row)?,
+        media: media_job(row)?,
+    }))
+}
+
+fn message_job(row: &outbox::Model) -> Result<Option<MessageJob>, DbErr> {
+    if row.kind != crate::store::outbox::KIND_MESSAGE {
+        return Ok(None);
+    }
+    match (
+        &row.channel,
+        &row.channel_account,
+        &row.recipient,
+        &row.payload,
+    ) {
+        (Some(channel), Some(account), Some(recipient), Some(payload)) => {
+            let payload = serde_json::from_value(payload.clone()).map_err(|e| {
+                DbErr::Custom(format!("outbox row {}: bad message payload: {e}", row.id))
+            })?;
+            Ok(Some(MessageJob {
+                channel: channel.clone(),
+                channel_account: account.clone(),
+                recipient: recipient.clone(),
+                payload,
+            }))
+        }
+        _ => Err(DbErr::Custom(format!(
+            "outbox row {}: message without recipient",
+            row.id
+        ))),
+    }
+}
+
+fn media_job(row: &outbox::Model) -> Result<Option<MediaJob>, DbErr> {
+    if row.kind != crate::store::outbox::KIND_MEDIA {
+        return Ok(None);
+    }
+    match (&row.channel, &row.channel_account, &row.payload) {
+        (Some(channel), Some(account), Some(payload)) => {
+            let payload = serde_json::from_value(payload.clone()).map_err(|e| {
+                DbErr::Custom(format!("outbox row {}: bad media payload: {e}", row.id))
+            })?;
+            Ok(Some(MediaJob {
+                channel: channel.clone(),
+                channel_account: account.clone(),
+                payload,
+            }))
+        }
+        _ => Err(DbErr::Custom(format!(
+            "outbox row {}: media without payload",
+            row.id
+        ))),
+    }
+}
+
+async fn complaint_payload<C: ConnectionTrait>(
+    db: &C,
+    c: complaint::Model,
+) -> Result<(ComplaintPayload, Reporter), DbErr> {
     let mut reporter = Reporter::default();
     if let Some(citizen_id) = c.citizen_id {
         if let Some(person) = citizen::Entity::find_by_id(citizen_id).one(db).await? {
@@ -24,14 +96,14 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
             .order_by_asc(citizen_address::Column::Id)
             .all(db)
             .await?;
-        reporter.phone = addresses
-            .iter()
-            .find(|a| a.kind == "phone")
-            .map(|a| a.address.clone());
-        reporter.email = addresses
-            .iter()
-            .find(|a| a.kind == "email")
-            .map(|a| a.address.clone());
+        let first = |kind: &str| {
+            addresses
+                .iter()
+                .find(|a| a.kind == kind)
+                .map(|a| a.address.clone())
+        };
+        reporter.phone = first("phone");
+        reporter.email = first("email");
     }
     let attachments = attachment::Entity::find()
         .filter(attachment::Column::ComplaintId.eq(c.id))
@@ -68,35 +140,5 @@ pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Opt
         reporter: (!c.anonim && c.citizen_id.is_some()).then(|| reporter.clone()),
         attachments,
     };
-    let message = match (
-        &row.channel,
-        &row.channel_account,
-        &row.recipient,
-        &row.payload,
-    ) {
-        (Some(channel), Some(account), Some(recipient), Some(payload))
-            if row.kind == crate::store::outbox::KIND_MESSAGE =>
-        {
-            let payload = serde_json::from_value(payload.clone()).map_err(|e| {
-                DbErr::Custom(format!("outbox row {}: bad message payload: {e}", row.id))
-            })?;
-            Some(MessageJob {
-                channel: channel.clone(),
-                channel_account: account.clone(),
-                recipient: recipient.clone(),
-                payload,
-            })
-        }
-        _ => None,
-    };
-    Ok(Some(Job {
-        outbox_id: row.id,
-        complaint_id: c.id,
-        destination: row.destination.clone(),
-        idempotency_key: row.idempotency_key.clone(),
-        attempt: row.attempts,
-        complaint: payload,
-        reporter_for_lapor: reporter,
-        message,
-    }))
+    Ok((payload, reporter))
 }

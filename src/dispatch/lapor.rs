@@ -3,7 +3,7 @@
 //! configuration. Two profiles: the historical XML `addstream` API and a
 //! JSON API with a field map. Every request carries the idempotency key.
 
-use super::destination::{DeliveryError, Destination, Job, Receipt};
+use super::destination::{ComplaintPayload, DeliveryError, Destination, Job, Receipt, Reporter};
 use crate::config::{LaporConfig, LaporProfile, Secret};
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
@@ -53,6 +53,7 @@ fn default_field_map() -> BTreeMap<String, String> {
 pub struct Lapor {
     http: reqwest::Client,
     url: reqwest::Url,
+    base: reqwest::Url,
     profile: LaporProfile,
     token: Secret,
     field_map: BTreeMap<String, String>,
@@ -69,9 +70,8 @@ impl Lapor {
                 LaporProfile::Xml => "/api/stream/addstream".into(),
                 LaporProfile::Json => "/api/v1/laporan".into(),
             });
-        let url = reqwest::Url::parse(&config.base_url)
-            .and_then(|base| base.join(&path))
-            .map_err(|e| format!("LAPOR URL: {e}"))?;
+        let base = reqwest::Url::parse(&config.base_url).map_err(|e| format!("LAPOR URL: {e}"))?;
+        let url = base.join(&path).map_err(|e| format!("LAPOR URL: {e}"))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_secs))
             .user_agent(concat!("satupintu/", env!("CARGO_PKG_VERSION")))
@@ -82,6 +82,7 @@ impl Lapor {
         Ok(Lapor {
             http,
             url,
+            base,
             profile: config.profile,
             token,
             field_map,
@@ -90,9 +91,7 @@ impl Lapor {
         })
     }
 
-    fn json_body(&self, job: &Job) -> serde_json::Value {
-        let c = &job.complaint;
-        let r = &job.reporter_for_lapor;
+    fn json_body(&self, c: &ComplaintPayload, r: &Reporter) -> serde_json::Value {
         let loc = c.location.as_ref();
         let ours: [(&str, serde_json::Value); 14] = [
             ("title", c.title.clone().into()),
@@ -119,9 +118,7 @@ impl Lapor {
         serde_json::Value::Object(body)
     }
 
-    fn xml_body(&self, job: &Job) -> String {
-        let c = &job.complaint;
-        let r = &job.reporter_for_lapor;
+    fn xml_body(&self, c: &ComplaintPayload, r: &Reporter) -> String {
         let name = r.name.as_deref().unwrap_or("");
         let (first, last) = name.trim().split_once(' ').unwrap_or((name.trim(), ""));
         let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
@@ -150,6 +147,67 @@ impl Lapor {
             isi = esc(&isi),
         )
     }
+}
+
+/// A report's stage as LAPOR! tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaporStage {
+    /// The stage name, lower-cased and trimmed.
+    pub stage: String,
+    /// The agency's answer (tindak lanjut), when there is one.
+    pub answer: Option<String>,
+}
+
+impl Lapor {
+    /// Asks LAPOR! for the stage of one report (`status` settings name the
+    /// path and the JSON pointers).
+    pub async fn fetch_stage(
+        &self,
+        status: &crate::config::LaporStatusConfig,
+        tracking_id: &str,
+    ) -> Result<LaporStage, DeliveryError> {
+        let path = status
+            .path
+            .replace("{trackingid}", &urlencoding_segment(tracking_id));
+        let url = self
+            .base
+            .join(&path)
+            .map_err(|e| DeliveryError::permanent(format!("status URL: {e}")))?;
+        let mut request = self.http.get(url);
+        if self.profile == LaporProfile::Json {
+            request = request.bearer_auth(self.token.expose());
+        } else {
+            request = request.query(&[("token", self.token.expose())]);
+        }
+        let response = request.send().await.map_err(DeliveryError::from_reqwest)?;
+        let code = response.status().as_u16();
+        let body = response.text().await.map_err(DeliveryError::from_reqwest)?;
+        if !(200..300).contains(&code) {
+            return Err(DeliveryError::from_status(code, &body));
+        }
+        let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+            DeliveryError::retryable(format!("LAPOR status answer is not JSON: {e}"))
+        })?;
+        let stage = json_id(&json, &status.stage_pointer)
+            .ok_or_else(|| DeliveryError::retryable("LAPOR status answer has no stage"))?;
+        Ok(LaporStage {
+            stage: stage.trim().to_lowercase(),
+            answer: json_id(&json, &status.answer_pointer).filter(|a| !a.trim().is_empty()),
+        })
+    }
+}
+
+/// Escapes a value for use as one URL path segment.
+fn urlencoding_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Reads `trackingid` and `transaksiid` from an XML answer.
@@ -197,6 +255,8 @@ impl Destination for Lapor {
     }
 
     async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError> {
+        let (_, complaint) = job.complaint()?;
+        let reporter = &job.reporter_for_lapor;
         let request = self
             .http
             .post(self.url.clone())
@@ -207,10 +267,10 @@ impl Destination for Lapor {
                     reqwest::header::CONTENT_TYPE,
                     "application/xml; charset=utf-8",
                 )
-                .body(self.xml_body(job)),
+                .body(self.xml_body(complaint, reporter)),
             LaporProfile::Json => request
                 .bearer_auth(self.token.expose())
-                .json(&self.json_body(job)),
+                .json(&self.json_body(complaint, reporter)),
         };
         let response = request.send().await.map_err(DeliveryError::from_reqwest)?;
         let status = response.status().as_u16();

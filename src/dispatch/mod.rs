@@ -57,6 +57,11 @@ impl Destinations {
             .insert(name, Arc::new(reply::ReplyDestination::new(sender)));
     }
 
+    /// Adds a destination a channel serves (such as `media:<channel>`).
+    pub fn add(&mut self, name: String, destination: Arc<dyn Destination>) {
+        self.0.insert(name, destination);
+    }
+
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Destination>> {
         self.0.get(name)
     }
@@ -68,6 +73,8 @@ pub struct Dispatcher {
     config: DispatchConfig,
     metrics: Metrics,
     wakeup: Arc<Notify>,
+    notifier: Arc<crate::notify::Notifier>,
+    sla: Arc<crate::sla::Sla>,
     instance: String,
 }
 
@@ -78,6 +85,8 @@ impl Dispatcher {
         config: DispatchConfig,
         metrics: Metrics,
         wakeup: Arc<Notify>,
+        notifier: Arc<crate::notify::Notifier>,
+        sla: Arc<crate::sla::Sla>,
     ) -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "satupintu".into());
         let instance = format!(
@@ -91,6 +100,8 @@ impl Dispatcher {
             config,
             metrics,
             wakeup,
+            notifier,
+            sla,
             instance,
         }
     }

@@ -5,12 +5,23 @@
 use super::destination::{DeliveryError, FailureKind, Receipt};
 use super::{backoff, Dispatcher};
 use crate::complaint::Status;
-use crate::store::complaints::{add_event, set_status, NewEvent};
+use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::{citizen_address, complaint, outbox as outbox_row};
-use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MESSAGE};
+use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MEDIA, KIND_MESSAGE};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::time::Duration;
+
+async fn add_event_if<C: ConnectionTrait>(
+    db: &C,
+    row: &outbox_row::Model,
+    event: NewEvent<'_>,
+) -> Result<(), DbErr> {
+    match row.complaint_id {
+        Some(_) => add_event(db, event).await,
+        None => Ok(()),
+    }
+}
 
 /// The address kind a channel's recipient is stored under.
 fn address_kind(channel: &str) -> &'static str {
@@ -159,8 +170,9 @@ impl Dispatcher {
     ) -> Result<(), DbErr> {
         let actor = format!("destination:{}", row.destination);
         let message = row.kind == KIND_MESSAGE;
+        // Messages that answer no complaint have no timeline to write on.
         let event = |kind: &'static str, note: Option<String>, data: serde_json::Value| NewEvent {
-            complaint_id: row.complaint_id,
+            complaint_id: row.complaint_id.unwrap_or_default(),
             actor: &actor,
             kind,
             from_status: None,
@@ -174,8 +186,10 @@ impl Dispatcher {
                 let data = serde_json::json!({
                     "outbox_id": row.id, "channel": row.channel, "provider_message_id": receipt.external_ref,
                 });
-                add_event(db, event("message_sent", None, data)).await
+                add_event_if(db, row, event("message_sent", None, data)).await
             }
+            // The fetcher wrote the attachment and its timeline entry itself.
+            Ok(_) if row.kind == KIND_MEDIA => Ok(()),
             Ok(receipt) => self.mark_delivered(db, row, receipt, &actor, now).await,
             Err(e) if outcome == "unreachable" => {
                 if let (Some(channel), Some(recipient)) = (&row.channel, &row.recipient) {
@@ -187,22 +201,111 @@ impl Dispatcher {
                         .await?;
                 }
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                add_event(
+                add_event_if(
                     db,
+                    row,
                     event("message_unreachable", Some(e.message.clone()), data),
                 )
-                .await
+                .await?;
+                self.fall_back(db, row, now).await
             }
             Err(e) if outcome == "waiting" => {
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                add_event(db, event("message_waiting", Some(e.message.clone()), data)).await
+                add_event_if(
+                    db,
+                    row,
+                    event("message_waiting", Some(e.message.clone()), data),
+                )
+                .await
             }
             Err(e) if dead => {
                 let data = serde_json::json!({"outbox_id": row.id, "attempts": row.attempts});
-                add_event(db, event("delivery_dead", Some(e.message.clone()), data)).await
+                add_event_if(
+                    db,
+                    row,
+                    event("delivery_dead", Some(e.message.clone()), data),
+                )
+                .await
             }
             Err(_) => Ok(()),
         }
+    }
+
+    /// Sends an undeliverable message again on the citizen's next channel
+    /// (`notify.fallback`), so the timeline shows what reached whom.
+    async fn fall_back<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        row: &outbox_row::Model,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let (Some(channel), Some(recipient), Some(payload)) =
+            (&row.channel, &row.recipient, &row.payload)
+        else {
+            return Ok(());
+        };
+        let Ok(channel) = channel.parse::<adapters::Channel>() else {
+            return Ok(());
+        };
+        let Some(address) = citizen_address::Entity::find()
+            .filter(citizen_address::Column::Kind.eq(crate::notify::address_kind(channel)))
+            .filter(citizen_address::Column::Address.eq(recipient.as_str()))
+            .one(db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let route = crate::status::reporters::fallback_route(
+            db,
+            address.citizen_id,
+            &self.notifier.fallback,
+            &[channel],
+        )
+        .await?;
+        let Some(route) = route else {
+            tracing::warn!(
+                outbox_id = row.id,
+                "citizen unreachable on every configured channel"
+            );
+            return Ok(());
+        };
+        let Ok(mut payload) =
+            serde_json::from_value::<crate::notify::MessagePayload>(payload.clone())
+        else {
+            return Ok(());
+        };
+        payload.reply_to = None;
+        let to = route.channel;
+        crate::notify::enqueue(
+            db,
+            crate::notify::NewMessage {
+                complaint_id: row.complaint_id,
+                channel: route.channel,
+                channel_account: route.account,
+                recipient: route.recipient,
+                payload,
+            },
+            now,
+        )
+        .await?;
+        let actor = format!("destination:{}", row.destination);
+        let data =
+            serde_json::json!({"from": channel.as_str(), "to": to.as_str(), "outbox_id": row.id});
+        add_event_if(
+            db,
+            row,
+            NewEvent {
+                complaint_id: row.complaint_id.unwrap_or_default(),
+                actor: &actor,
+                kind: "message_fallback",
+                from_status: None,
+                to_status: None,
+                note: None,
+                data: Some(data),
+                at: now,
+            },
+        )
+        .await
     }
 
     async fn mark_delivered<C: ConnectionTrait>(
@@ -213,6 +316,9 @@ impl Dispatcher {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
+        let Some(complaint_id) = row.complaint_id else {
+            return Ok(());
+        };
         if receipt.lapor_tracking_id.is_some() {
             complaint::Entity::update_many()
                 .col_expr(
@@ -224,14 +330,14 @@ impl Dispatcher {
                     receipt.lapor_transaction_id.clone().into(),
                 )
                 .col_expr(complaint::Column::UpdatedAt, now.into())
-                .filter(complaint::Column::Id.eq(row.complaint_id))
+                .filter(complaint::Column::Id.eq(complaint_id))
                 .exec(db)
                 .await?;
         }
         add_event(
             db,
             NewEvent {
-                complaint_id: row.complaint_id,
+                complaint_id,
                 actor,
                 kind: "delivered",
                 from_status: None,
@@ -248,12 +354,16 @@ impl Dispatcher {
             },
         )
         .await?;
-        if let Some(c) = complaint::Entity::find_by_id(row.complaint_id)
-            .one(db)
-            .await?
-        {
+        if let Some(c) = complaint::Entity::find_by_id(complaint_id).one(db).await? {
             if c.status == Status::Received.as_str() {
-                set_status(db, &c, Status::Forwarded, actor, None, now).await?;
+                let change = crate::status::Change {
+                    to: Status::Forwarded,
+                    actor,
+                    note: None,
+                    kind: "status",
+                    except_citizen: None,
+                };
+                crate::status::apply(db, &self.notifier, &self.sla, &c, change, now).await?;
             }
         }
         Ok(())

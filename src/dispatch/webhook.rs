@@ -45,10 +45,11 @@ impl Destination for Webhook {
     }
 
     async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError> {
+        let (_, complaint) = job.complaint()?;
         let body = serde_json::to_vec(&serde_json::json!({
             "idempotency_key": job.idempotency_key,
             "destination": job.destination,
-            "complaint": job.complaint,
+            "complaint": complaint,
         }))
         .map_err(|e| DeliveryError::permanent(format!("cannot encode complaint: {e}")))?;
         let timestamp = chrono::Utc::now().timestamp();

@@ -2,18 +2,15 @@
 //! tracking code. Lookups never show personal data.
 
 use super::api_error::ApiError;
-use super::{pages, AppState};
+use super::{pages, public_view, AppState};
 use crate::complaint::Status;
-use crate::intake::{Accepted, IntakeError};
-use crate::store::complaints;
+use crate::intake::IntakeError;
 use adapters::webform;
 use adapters::TrackingCode;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 /// True when a browser posted the HTML form (no JavaScript).
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -23,15 +20,15 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html") && !a.contains("application/json"))
 }
 
-fn accepted_body(state: &AppState, a: &Accepted) -> serde_json::Value {
+fn accepted_body(state: &AppState, code: &TrackingCode, status: Status) -> serde_json::Value {
     serde_json::json!({
-        "tracking_code": a.tracking_code,
-        "status": a.status,
-        "status_label": { "id": a.status.label_id(), "en": a.status.label_en() },
-        "status_url": format!("{}/pengaduan/{}", state.config.server.public_url.trim_end_matches('/'), a.tracking_code),
+        "tracking_code": code,
+        "status": status,
+        "status_label": { "id": status.label_id(), "en": status.label_en() },
+        "status_url": format!("{}/pengaduan/{code}", state.config.server.public_url.trim_end_matches('/')),
         "message": {
-            "id": format!("Pengaduan Anda diterima. Simpan kode pelacakan {} untuk memantau statusnya.", a.tracking_code),
-            "en": format!("Your complaint was received. Keep tracking code {} to follow its status.", a.tracking_code),
+            "id": format!("Pengaduan Anda diterima. Simpan kode pelacakan {code} untuk memantau statusnya."),
+            "en": format!("Your complaint was received. Keep tracking code {code} to follow its status."),
         },
     })
 }
@@ -69,22 +66,33 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             return response;
         }
     };
-    match state.intake.accept(message).await {
-        Ok(accepted) if html => Redirect::to(&format!(
-            "/pengaduan/{}?baru=1{}",
-            accepted.tracking_code,
-            lang.query_suffix()
-        ))
-        .into_response(),
-        Ok(accepted) => {
-            let mut response =
-                (StatusCode::CREATED, Json(accepted_body(&state, &accepted))).into_response();
-            if accepted.replayed() {
+    let accepted = state.intake.accept(message).await.map(|a| {
+        let replayed = a.replayed();
+        (a.tracking_code, a.status, replayed)
+    });
+    match accepted {
+        Ok((Some(code), _, _)) if html => {
+            Redirect::to(&format!("/pengaduan/{code}?baru=1{}", lang.query_suffix()))
+                .into_response()
+        }
+        Ok((Some(code), status, replayed)) => {
+            let status = status.unwrap_or(Status::Received);
+            let mut response = (
+                StatusCode::CREATED,
+                Json(accepted_body(&state, &code, status)),
+            )
+                .into_response();
+            if replayed {
                 response
                     .headers_mut()
                     .insert("idempotent-replayed", "true".parse().expect("valid header"));
             }
             response
+        }
+        Ok((None, _, _)) => {
+            // The web form always creates a complaint; this would be a bug.
+            tracing::error!("web form submission accepted without a complaint");
+            ApiError::unavailable().into_response()
         }
         Err(IntakeError::Conflict(key)) => {
             tracing::warn!(idempotency_key = %key, "idempotency key reused with a different submission");
@@ -109,117 +117,8 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct PublicEvent {
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub status: Option<Status>,
-    pub label: Option<Label>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Label {
-    pub id: &'static str,
-    pub en: &'static str,
-}
-
-/// What anyone holding the tracking code may see.
-#[derive(Debug, Serialize)]
-pub struct PublicComplaint {
-    pub tracking_code: String,
-    pub status: Status,
-    pub status_label: Label,
-    /// Confidential (`rahasia`) complaints show nothing beyond their status.
-    pub rahasia: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lapor_tracking_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<PublicEvent>,
-}
-
-/// Loads the public view of a complaint; `Ok(None)` when the code is
-/// mistyped or unknown.
-pub async fn public_view(
-    state: &AppState,
-    code: &str,
-) -> Result<Option<PublicComplaint>, sea_orm::DbErr> {
-    let Ok(code) = TrackingCode::parse(code) else {
-        return Ok(None);
-    };
-    let Some(c) = complaints::by_tracking_code(state.store.db(), code.as_str()).await? else {
-        return Ok(None);
-    };
-    let status: Status = c.status.parse().unwrap_or(Status::Received);
-    let label = Label {
-        id: status.label_id(),
-        en: status.label_en(),
-    };
-    if c.rahasia {
-        return Ok(Some(PublicComplaint {
-            tracking_code: c.tracking_code,
-            status,
-            status_label: label,
-            rahasia: true,
-            title: None,
-            category: None,
-            created_at: None,
-            updated_at: None,
-            lapor_tracking_id: None,
-            timeline: vec![],
-        }));
-    }
-    let timeline = complaints::timeline(state.store.db(), c.id)
-        .await?
-        .into_iter()
-        .filter(|e| matches!(e.kind.as_str(), "received" | "status" | "delivered"))
-        .map(|e| {
-            let st = e
-                .to_status
-                .as_deref()
-                .and_then(|s| s.parse::<Status>().ok());
-            let label = match (e.kind.as_str(), st) {
-                (_, Some(s)) => Some(Label {
-                    id: s.label_id(),
-                    en: s.label_en(),
-                }),
-                ("delivered", None) => Some(Label {
-                    id: "Diteruskan ke instansi tujuan",
-                    en: "Passed on to its destination",
-                }),
-                _ => None,
-            };
-            PublicEvent {
-                at: e.at,
-                kind: e.kind,
-                status: st,
-                label,
-            }
-        })
-        .collect();
-    Ok(Some(PublicComplaint {
-        tracking_code: c.tracking_code,
-        status,
-        status_label: label,
-        rahasia: false,
-        title: c.title,
-        category: c.category,
-        created_at: Some(c.created_at),
-        updated_at: Some(c.updated_at),
-        lapor_tracking_id: c.lapor_tracking_id,
-        timeline,
-    }))
-}
-
 pub async fn show(State(state): State<AppState>, Path(code): Path<String>) -> Response {
-    match public_view(&state, &code).await {
+    match public_view::load(&state, &code).await {
         Ok(Some(view)) => Json(view).into_response(),
         Ok(None) => ApiError::not_found_complaint().into_response(),
         Err(e) => {

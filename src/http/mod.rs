@@ -5,7 +5,9 @@ pub mod api_error;
 pub mod complaints;
 pub mod ops;
 pub mod pages;
+pub mod public_view;
 pub mod queues;
+pub mod status;
 
 use crate::config::Config;
 use crate::intake::Intake;
@@ -29,6 +31,12 @@ pub struct AppState {
     pub intake: Intake,
     pub metrics: Metrics,
     pub agency_tokens: Arc<queues::AgencyTokens>,
+    pub notifier: Arc<crate::notify::Notifier>,
+    pub sla: Arc<crate::sla::Sla>,
+    pub routing: Arc<crate::routing::Routing>,
+    pub dispatch_wakeup: Arc<tokio::sync::Notify>,
+    /// LAPOR! status handling by destination name (callbacks).
+    pub lapor: Arc<std::collections::BTreeMap<String, Arc<crate::status::lapor_poll::LaporPoller>>>,
 }
 
 /// The whole HTTP surface: the gateway's own routes plus the channels'
@@ -48,6 +56,14 @@ pub fn router(state: AppState, channel_routes: Router) -> Router {
         )
         .route("/api/v1/complaints/{code}", get(complaints::show))
         .route("/api/v1/queues/{agency}", get(queues::list))
+        .route(
+            "/api/v1/queues/{agency}/{code}/status",
+            axum::routing::post(status::agency_update),
+        )
+        .route(
+            "/webhooks/lapor/{destination}",
+            axum::routing::post(status::lapor_callback),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -59,18 +75,11 @@ pub fn router(state: AppState, channel_routes: Router) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-}
-
-/// The request's span names its method and path, never its query string:
-/// webhook queries carry gateway tokens and citizens' numbers and texts.
-fn request_span(req: &Request) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        version = ?req.version(),
-    )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path only: a query can hold a secret (the WhatsApp
+            // handshake's verify token).
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
 }
 
 async fn not_found() -> Response {

@@ -41,6 +41,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read outbox depth"),
     }
+    match crate::sla::report::running_counts(state.store.db(), chrono::Utc::now()).await {
+        Ok(counts) => state.metrics.set_sla_clocks(&counts),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read SLA clocks"),
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -3,7 +3,7 @@
 //! HTML forms that work without JavaScript on any phone.
 
 use super::api_error::ApiError;
-use super::complaints::public_view;
+use super::public_view;
 use super::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -203,7 +203,7 @@ pub async fn status(
         Lang::Id
     };
     let city = &state.config.city.name;
-    let view = match public_view(&state, &code).await {
+    let view = match public_view::load(&state, &code).await {
         Ok(Some(v)) => v,
         Ok(None) => {
             let msg = lang.pick(

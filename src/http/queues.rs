@@ -61,7 +61,7 @@ fn unauthorized(id: &str, en: &str) -> Response {
 
 /// Checks the bearer token against `agency`'s; a token of another agency
 /// is 403, a missing or unknown one 401.
-fn authorize(tokens: &AgencyTokens, agency: &str, headers: &HeaderMap) -> Result<(), Response> {
+pub fn authorize(tokens: &AgencyTokens, agency: &str, headers: &HeaderMap) -> Result<(), Response> {
     let Some(presented) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -146,6 +146,7 @@ async fn load(
     let rows = agency_queue_item::Entity::find()
         .filter(agency_queue_item::Column::Agency.eq(agency))
         .filter(agency_queue_item::Column::Id.gt(after))
+        .filter(agency_queue_item::Column::ReturnedAt.is_null())
         .order_by_asc(agency_queue_item::Column::Id)
         .limit(limit)
         .all(db)

@@ -1,20 +1,24 @@
-//! Intake: an adapter's message becomes a stored complaint. The raw
-//! message, the complaint, its first timeline entries and its outbox rows
-//! are committed in one transaction before anyone is told "accepted".
+//! Intake: an adapter's message becomes a stored complaint, a follow-up to
+//! one, or an answered command. The raw message and everything it causes
+//! (complaint, timeline, outbox rows) are committed in one transaction
+//! before anyone is told "accepted".
 
 pub mod attachments;
+mod commands;
+mod create;
+mod followup;
+pub mod remote_media;
 
 use crate::complaint::Status;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::routing::Routing;
-use crate::store::complaints::{add_event, NewEvent};
-use crate::store::entity::{attachment, complaint, inbound_message};
+use crate::store::cursors::{self, CursorUpdate};
+use crate::store::entity::{complaint, inbound_message};
 use crate::store::{self, outbox, Store};
-use adapters::{InboundMessage, MediaRef, TrackingCode};
+use adapters::{Channel, InboundMessage, MediaRef, TrackingCode};
 use attachments::AttachmentStore;
 use chrono::Utc;
-use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -22,13 +26,13 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// What the sender is told: the tracking code of the complaint the message
-/// created or joined.
+/// What the sender is told. A new complaint or a follow-up carries the
+/// complaint's tracking code; an answered command may concern none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
-    pub complaint_id: i64,
-    pub tracking_code: TrackingCode,
-    pub status: Status,
+    pub complaint_id: Option<i64>,
+    pub tracking_code: Option<TrackingCode>,
+    pub status: Option<Status>,
     pub outcome: Outcome,
 }
 
@@ -41,7 +45,7 @@ pub enum Outcome {
     Replayed,
     /// A follow-up that joined the citizen's open complaint.
     Joined,
-    /// A command (such as `CEK`), answered without a new complaint.
+    /// A command (`CEK`, an empty message), answered without a new complaint.
     Answered,
 }
 
@@ -71,6 +75,10 @@ pub struct Intake {
     metrics: Metrics,
     dispatch_wakeup: Arc<Notify>,
     notifier: Arc<Notifier>,
+    sla: Arc<crate::sla::Sla>,
+    followup_window: chrono::Duration,
+    /// Channels whose remote attachments are fetched through the outbox.
+    media_channels: Arc<Vec<adapters::Channel>>,
 }
 
 impl Intake {
@@ -81,6 +89,8 @@ impl Intake {
         metrics: Metrics,
         dispatch_wakeup: Arc<Notify>,
         notifier: Arc<Notifier>,
+        sla: Arc<crate::sla::Sla>,
+        followup_window: chrono::Duration,
     ) -> Self {
         Intake {
             store,
@@ -89,15 +99,35 @@ impl Intake {
             metrics,
             dispatch_wakeup,
             notifier,
+            sla,
+            followup_window,
+            media_channels: Arc::default(),
         }
     }
 
+    pub fn attachments(&self) -> &AttachmentStore {
+        &self.attachments
+    }
+
     pub async fn accept(&self, msg: InboundMessage) -> Result<Accepted, IntakeError> {
+        self.accept_with_cursor(msg, None).await
+    }
+
+    /// Like [`Self::accept`], and records how far a polling channel has read
+    /// in the same transaction (also when the message was seen before).
+    pub async fn accept_with_cursor(
+        &self,
+        msg: InboundMessage,
+        cursor: Option<CursorUpdate>,
+    ) -> Result<Accepted, IntakeError> {
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
         if let Some(previous) = self
             .previous_answer(self.store.db(), &msg, &fingerprint)
             .await?
         {
+            if let Some(cursor) = &cursor {
+                self.advance_cursor(cursor).await?;
+            }
             return Ok(previous);
         }
         // Files first: a row never points at a file that is not complete.
@@ -109,26 +139,36 @@ impl Intake {
                 stored.push(None);
             }
         }
-        let result = self.commit(&msg, &fingerprint, stored).await;
-        match result {
+        match self
+            .process(&msg, &fingerprint, stored, cursor.as_ref())
+            .await
+        {
             Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
                 // A concurrent delivery of the same message won the race.
                 match self
                     .previous_answer(self.store.db(), &msg, &fingerprint)
                     .await?
                 {
-                    Some(previous) => Ok(previous),
+                    Some(previous) => {
+                        if let Some(cursor) = &cursor {
+                            self.advance_cursor(cursor).await?;
+                        }
+                        Ok(previous)
+                    }
                     None => Err(IntakeError::Storage(e)),
                 }
             }
             Ok(accepted) => {
-                self.metrics.complaint_received(msg.channel.as_str());
-                self.dispatch_wakeup.notify_waiters();
+                if accepted.outcome == Outcome::Created {
+                    self.metrics.complaint_received(msg.channel.as_str());
+                }
+                self.dispatch_wakeup.notify_one();
                 tracing::info!(
                     channel = %msg.channel,
                     account = %msg.channel_account,
-                    tracking_code = %accepted.tracking_code,
-                    "complaint accepted"
+                    outcome = ?accepted.outcome,
+                    tracking_code = accepted.tracking_code.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+                    "message accepted"
                 );
                 Ok(accepted)
             }
@@ -139,21 +179,45 @@ impl Intake {
     /// Stores a message that never becomes a complaint (a reaction, an
     /// unsupported type) for audit; a repeated delivery is a no-op.
     pub async fn record(&self, msg: &InboundMessage) -> Result<(), IntakeError> {
+        self.record_with_cursor(msg, None).await
+    }
+
+    /// Like [`Self::record`], moving a polling channel's cursor with it.
+    pub async fn record_with_cursor(
+        &self,
+        msg: &InboundMessage,
+        cursor: Option<&CursorUpdate>,
+    ) -> Result<(), IntakeError> {
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        let now = Utc::now();
         let txn = self.store.begin_write().await?;
-        let exists = inbound_message::Entity::find()
-            .filter(inbound_message::Column::Channel.eq(msg.channel.as_str()))
-            .filter(inbound_message::Column::ExternalId.eq(msg.external_id.as_str()))
-            .one(&*txn)
-            .await?
-            .is_some();
-        if !exists {
-            inbound_row(msg, &fingerprint, Utc::now())
-                .insert(&*txn)
-                .await?;
+        if find_inbound(&*txn, msg).await?.is_none() {
+            inbound_row(msg, &fingerprint, now).insert(&*txn).await?;
+        }
+        if let Some(cursor) = cursor {
+            cursors::set(&*txn, cursor, now).await?;
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Moves a polling channel's cursor past something that carried no
+    /// message to store (an update of a kind nobody handles).
+    pub async fn advance_cursor(&self, cursor: &CursorUpdate) -> Result<(), IntakeError> {
+        let txn = self.store.begin_write().await?;
+        cursors::set(&*txn, cursor, Utc::now()).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Where a polling channel stopped reading.
+    pub async fn cursor(
+        &self,
+        channel: &str,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<String>, IntakeError> {
+        Ok(cursors::get(self.store.db(), channel, account, name).await?)
     }
 
     async fn previous_answer<C: ConnectionTrait>(
@@ -162,43 +226,40 @@ impl Intake {
         msg: &InboundMessage,
         fingerprint: &str,
     ) -> Result<Option<Accepted>, IntakeError> {
-        let Some(previous) = inbound_message::Entity::find()
-            .filter(inbound_message::Column::Channel.eq(msg.channel.as_str()))
-            .filter(inbound_message::Column::ExternalId.eq(msg.external_id.as_str()))
-            .one(db)
-            .await?
-        else {
+        let Some(previous) = find_inbound(db, msg).await? else {
             return Ok(None);
         };
         if previous.fingerprint != fingerprint {
             return Err(IntakeError::Conflict(msg.external_id.to_string()));
         }
-        let Some(complaint_id) = previous.complaint_id else {
-            return Ok(None);
-        };
-        let Some(c) = complaint::Entity::find_by_id(complaint_id).one(db).await? else {
-            return Ok(None);
-        };
         tracing::info!(channel = %msg.channel, external_id = %msg.external_id, "repeated delivery answered from the first");
+        let complaint = match previous.complaint_id {
+            Some(id) => complaint::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
         Ok(Some(Accepted {
-            complaint_id,
-            tracking_code: TrackingCode::parse(&c.tracking_code)
-                .map_err(|e| DbErr::Custom(format!("stored tracking code invalid: {e}")))?,
-            status: c.status.parse().unwrap_or(Status::Received),
+            complaint_id: complaint.as_ref().map(|c| c.id),
+            tracking_code: complaint
+                .as_ref()
+                .and_then(|c| TrackingCode::parse(&c.tracking_code).ok()),
+            status: complaint.as_ref().and_then(|c| c.status.parse().ok()),
             outcome: Outcome::Replayed,
         }))
     }
 
-    async fn commit(
+    async fn process(
         &self,
         msg: &InboundMessage,
         fingerprint: &str,
         stored: Vec<Option<attachments::Stored>>,
+        cursor: Option<&CursorUpdate>,
     ) -> Result<Accepted, IntakeError> {
         let now = Utc::now();
         let txn = self.store.begin_write().await?;
+        if let Some(cursor) = cursor {
+            cursors::set(&*txn, cursor, now).await?;
+        }
         let inbound = inbound_row(msg, fingerprint, now).insert(&*txn).await?;
-
         let addresses: Vec<_> = msg
             .sender
             .iter()
@@ -207,119 +268,89 @@ impl Intake {
             .collect();
         let citizen_id =
             crate::identity::identify(&*txn, &addresses, msg.display_name.as_deref(), now).await?;
-
-        let tracking_code = unused_tracking_code(&*txn).await?;
-        let location = msg.location.as_ref();
-        let complaint = complaint::ActiveModel {
-            tracking_code: Set(tracking_code.to_string()),
-            citizen_id: Set(citizen_id),
-            channel: Set(msg.channel.as_str().into()),
-            channel_account: Set(msg.channel_account.clone()),
-            title: Set(msg.title.clone()),
-            body: Set(msg.text.clone()),
-            category: Set(msg.category.clone()),
-            lat: Set(location.and_then(|l| l.lat)),
-            lon: Set(location.and_then(|l| l.lon)),
-            address_text: Set(location.and_then(|l| l.address.clone())),
-            kecamatan_code: Set(None),
-            kelurahan_code: Set(None),
-            anonim: Set(msg.flags.anonim),
-            rahasia: Set(msg.flags.rahasia),
-            status: Set(Status::Received.as_str().into()),
-            lapor_tracking_id: Set(None),
-            lapor_transaction_id: Set(None),
-            duplicate_of: Set(None),
-            sla_due_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await?;
-
-        let mut inbound: inbound_message::ActiveModel = inbound.into();
-        inbound.complaint_id = Set(Some(complaint.id));
-        let inbound = inbound.update(&*txn).await?;
-
-        for (a, file) in msg.attachments.iter().zip(stored) {
-            let (sha256, path) = match file {
-                Some(f) => (f.sha256, f.relative_path),
-                None => (a.sha256.clone().unwrap_or_default(), String::new()),
-            };
-            attachment::ActiveModel {
-                complaint_id: Set(Some(complaint.id)),
-                inbound_message_id: Set(inbound.id),
-                filename: Set(a.filename.clone()),
-                mime: Set(a.mime.clone()),
-                size: Set(a.size as i64),
-                sha256: Set(sha256),
-                storage_path: Set(path),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&*txn)
-            .await?;
-        }
-
-        let actor = format!("channel:{}", msg.channel);
-        add_event(
-            &*txn,
-            NewEvent {
-                complaint_id: complaint.id,
-                actor: &actor,
-                kind: "received",
-                from_status: None,
-                to_status: Some(Status::Received.as_str()),
-                note: None,
-                data: Some(serde_json::json!({
-                    "channel": msg.channel.as_str(),
-                    "account": msg.channel_account,
-                    "attachments": msg.attachments.len(),
-                })),
-                at: now,
-            },
-        )
-        .await?;
-
-        if let Some(ack) = self
-            .notifier
-            .acknowledgment(msg, complaint.id, tracking_code.as_str())
-        {
-            crate::notify::enqueue(&*txn, ack, now).await?;
-        }
         if let Some(sender) = &msg.sender {
             // The citizen wrote: messages held for a closed window may go now.
             outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
         }
 
-        let decision = self.routing.decide(msg);
-        for destination in &decision.destinations {
-            outbox::new_row(complaint.id, destination, now)
-                .insert(&*txn)
-                .await?;
+        let chat = msg.channel != Channel::Webform;
+        let command = if chat { commands::parse(msg) } else { None };
+        let (complaint, outcome) = if let Some(command) = command {
+            let id = commands::answer(
+                &*txn,
+                &self.notifier,
+                &self.sla,
+                msg,
+                citizen_id,
+                &command,
+                now,
+            )
+            .await?;
+            let c = match id {
+                Some(id) => complaint::Entity::find_by_id(id).one(&*txn).await?,
+                None => None,
+            };
+            (c, Outcome::Answered)
+        } else if let Some((c, why)) = match chat {
+            true => followup::find(&*txn, msg, citizen_id, self.followup_window, now).await?,
+            false => None,
+        } {
+            followup::join(
+                &*txn,
+                &self.media_channels,
+                &self.notifier,
+                &c,
+                why,
+                msg,
+                inbound.id,
+                stored,
+                now,
+            )
+            .await?;
+            (Some(c), Outcome::Joined)
+        } else {
+            let (c, _) = create::complaint(
+                &*txn,
+                &self.media_channels,
+                &self.routing,
+                &self.notifier,
+                msg,
+                inbound.id,
+                citizen_id,
+                stored,
+                now,
+            )
+            .await?;
+            self.sla.on_created(&*txn, c.id, now).await?;
+            (Some(c), Outcome::Created)
+        };
+
+        if let Some(c) = &complaint {
+            let mut linked: inbound_message::ActiveModel = inbound.into();
+            linked.complaint_id = Set(Some(c.id));
+            linked.update(&*txn).await?;
         }
-        add_event(
-            &*txn,
-            NewEvent {
-                complaint_id: complaint.id,
-                actor: "system",
-                kind: "routed",
-                from_status: None,
-                to_status: None,
-                note: Some(decision.reason.clone()),
-                data: Some(serde_json::to_value(&decision).unwrap_or_default()),
-                at: now,
-            },
-        )
-        .await?;
         txn.commit().await?;
         Ok(Accepted {
-            complaint_id: complaint.id,
-            tracking_code,
-            status: Status::Received,
-            outcome: Outcome::Created,
+            complaint_id: complaint.as_ref().map(|c| c.id),
+            tracking_code: complaint
+                .as_ref()
+                .and_then(|c| TrackingCode::parse(&c.tracking_code).ok()),
+            status: complaint.as_ref().and_then(|c| c.status.parse().ok()),
+            outcome,
         })
     }
+}
+
+async fn find_inbound<C: ConnectionTrait>(
+    db: &C,
+    msg: &InboundMessage,
+) -> Result<Option<inbound_message::Model>, DbErr> {
+    inbound_message::Entity::find()
+        .filter(inbound_message::Column::Channel.eq(msg.channel.as_str()))
+        .filter(inbound_message::Column::ExternalId.eq(msg.external_id.as_str()))
+        .one(db)
+        .await
 }
 
 fn inbound_row(
@@ -339,30 +370,5 @@ fn inbound_row(
         received_at: Set(msg.received_at),
         created_at: Set(now),
         ..Default::default()
-    }
-}
-
-fn random_tracking_code() -> TrackingCode {
-    let mut rng = rand::rng();
-    let mut data = [0u32; adapters::tracking_code::DATA_LEN];
-    for v in data.iter_mut() {
-        *v = rng.random_range(0..adapters::tracking_code::ALPHABET.len() as u32);
-    }
-    TrackingCode::from_random(data)
-}
-
-/// A fresh code not used by any complaint (31^9 codes make a clash rare;
-/// it is still checked rather than left to the unique index).
-async fn unused_tracking_code<C: ConnectionTrait>(db: &C) -> Result<TrackingCode, DbErr> {
-    loop {
-        let code = random_tracking_code();
-        let taken = complaint::Entity::find()
-            .filter(complaint::Column::TrackingCode.eq(code.as_str()))
-            .one(db)
-            .await?
-            .is_some();
-        if !taken {
-            return Ok(code);
-        }
     }
 }

@@ -29,7 +29,8 @@ pub struct MessagePayload {
 }
 
 pub struct NewMessage {
-    pub complaint_id: i64,
+    /// Absent when the message answers no complaint (a help text).
+    pub complaint_id: Option<i64>,
     pub channel: Channel,
     pub channel_account: String,
     pub recipient: String,
@@ -52,17 +53,66 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A channel and the account on it that sends to citizens who did not
+/// write on that channel themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackRoute {
+    pub channel: Channel,
+    /// The sending account: a WhatsApp phone_number_id, an SMS gateway
+    /// instance, the bot, the mailbox.
+    pub account: String,
+}
+
+/// The address kind under which a channel's recipients are stored.
+pub fn address_kind(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Telegram => "telegram",
+        Channel::Email => "email",
+        _ => "phone",
+    }
+}
+
 /// Settings for messages to citizens.
 #[derive(Debug, Clone)]
 pub struct Notifier {
     pub city: String,
     pub public_url: String,
     pub language: MessageLanguage,
+    pub fallback: Vec<FallbackRoute>,
 }
 
 impl Notifier {
-    fn status_url(&self, code: &str) -> String {
+    pub fn status_url(&self, code: &str) -> String {
         format!("{}/pengaduan/{code}", self.public_url.trim_end_matches('/'))
+    }
+
+    /// A reply on the channel `msg` came in on, to its sender; `None` for
+    /// the web form (it answers on screen) or a message without sender.
+    pub fn reply(
+        &self,
+        msg: &InboundMessage,
+        complaint_id: Option<i64>,
+        purpose: &str,
+        text: String,
+        tracking_code: Option<&str>,
+    ) -> Option<NewMessage> {
+        if msg.channel == Channel::Webform {
+            return None;
+        }
+        Some(NewMessage {
+            complaint_id,
+            channel: msg.channel,
+            channel_account: msg.channel_account.clone(),
+            recipient: msg.sender.as_ref()?.value(),
+            payload: MessagePayload {
+                purpose: purpose.into(),
+                subject: tracking_code.map(|c| format!("[{c}]")),
+                text,
+                reply_to: Some(msg.external_id.to_string()),
+                tracking_code: tracking_code.map(str::to_string),
+            },
+        })
     }
 
     /// The acknowledgment for a new complaint, when the message came on a
@@ -78,7 +128,7 @@ impl Notifier {
         }
         let recipient = msg.sender.as_ref()?.value();
         Some(NewMessage {
-            complaint_id,
+            complaint_id: Some(complaint_id),
             channel: msg.channel,
             channel_account: msg.channel_account.clone(),
             recipient,

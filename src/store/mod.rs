@@ -2,6 +2,7 @@
 //! queries the rest of the gateway uses. Nothing else writes SQL.
 
 pub mod complaints;
+pub mod cursors;
 pub mod entity;
 pub mod outbox;
 pub mod sms;

@@ -20,10 +20,16 @@ pub const WAITING: &str = "waiting";
 pub const KIND_DELIVERY: &str = "delivery";
 /// A message to a citizen.
 pub const KIND_MESSAGE: &str = "message";
+/// A citizen's attachment to fetch from the channel's provider.
+pub const KIND_MEDIA: &str = "media";
 
 /// A new delivery of `complaint_id` to `destination`; its idempotency key
 /// is fixed here and sent with every attempt.
-pub fn new_row(complaint_id: i64, destination: &str, now: DateTime<Utc>) -> outbox::ActiveModel {
+pub fn new_row(
+    complaint_id: Option<i64>,
+    destination: &str,
+    now: DateTime<Utc>,
+) -> outbox::ActiveModel {
     outbox::ActiveModel {
         complaint_id: Set(complaint_id),
         destination: Set(destination.to_string()),

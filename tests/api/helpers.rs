@@ -188,6 +188,8 @@ pub fn lapor_destination(
         tracking_id_pointer: "/trackingid".into(),
         transaction_id_pointer: "/transaksiid".into(),
         timeout_secs: 5,
+        status: None,
+        callback_token: None,
     })
 }
 
@@ -195,6 +197,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    pub intake: satupintu::intake::Intake,
     shutdown: CancellationToken,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -207,6 +210,7 @@ impl TestApp {
             .expect("application starts");
         let base = format!("http://{}", app.local_addr());
         let store = app.store();
+        let intake = app.intake();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(app.run(shutdown.clone()));
         TestApp {
@@ -216,6 +220,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             store,
+            intake,
             shutdown,
             handle: Some(handle),
         }
@@ -382,4 +387,29 @@ pub fn run_cli(config_path: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
+}
+
+/// A chat message as an SMS adapter would hand it over.
+pub fn sms(id: &str, from: &str, text: &str) -> adapters::InboundMessage {
+    use adapters::{Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload};
+    InboundMessage {
+        channel: Channel::Sms,
+        channel_account: "modem-1".into(),
+        external_id: ExternalId::parse(id).unwrap(),
+        sender: Some(Address::Phone(PhoneE164::parse(from).unwrap())),
+        other_addresses: vec![],
+        display_name: None,
+        title: None,
+        text: text.into(),
+        category: None,
+        attachments: vec![],
+        location: None,
+        reply_to: None,
+        flags: Flags::default(),
+        received_at: chrono::Utc::now(),
+        raw: RawPayload {
+            content_type: "text/plain".into(),
+            body: format!("{id}|{from}|{text}"),
+        },
+    }
 }

@@ -39,6 +39,9 @@ struct Inner {
     received: Vec<Received>,
     /// Idempotency key -> (tracking id, transaction id).
     reports: HashMap<String, (String, String)>,
+    /// Tracking id -> (stage, answer) served by the status endpoint.
+    stages: HashMap<String, (String, Option<String>)>,
+    status_reads: usize,
 }
 
 #[derive(Clone)]
@@ -53,6 +56,8 @@ impl LaporStandin {
             mode,
             received: vec![],
             reports: HashMap::new(),
+            stages: HashMap::new(),
+            status_reads: 0,
         }));
         let standin = LaporStandin {
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -61,6 +66,7 @@ impl LaporStandin {
         let app = Router::new()
             .route("/api/stream/addstream", post(addstream))
             .route("/api/v1/laporan", post(laporan_json))
+            .route("/api/v1/laporan/{trackingid}", axum::routing::get(status))
             .with_state(standin.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -78,6 +84,18 @@ impl LaporStandin {
 
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().unwrap().received.clone()
+    }
+
+    /// Sets the stage LAPOR reports for a tracking id.
+    pub fn set_stage(&self, tracking_id: &str, stage: &str, answer: Option<&str>) {
+        self.inner.lock().unwrap().stages.insert(
+            tracking_id.into(),
+            (stage.into(), answer.map(str::to_string)),
+        );
+    }
+
+    pub fn status_reads(&self) -> usize {
+        self.inner.lock().unwrap().status_reads
     }
 
     /// Distinct reports created (retries with the same key create none).
@@ -210,4 +228,41 @@ async fn laporan_json(State(s): State<LaporStandin>, headers: HeaderMap, body: B
         serde_json::json!({"status": "sukses", "trackingid": tracking, "transaksiid": transaction}),
     )
     .into_response()
+}
+
+async fn status(
+    State(s): State<LaporStandin>,
+    axum::extract::Path(tracking): axum::extract::Path<String>,
+    headers: HeaderMap,
+    query: axum::extract::RawQuery,
+) -> Response {
+    let mut inner = s.inner.lock().unwrap();
+    inner.status_reads += 1;
+    if matches!(inner.mode, Mode::FailAlways) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {TOKEN}"));
+    let query_token = query
+        .0
+        .unwrap_or_default()
+        .contains(&format!("token={TOKEN}"));
+    if !bearer && !query_token {
+        return (StatusCode::UNAUTHORIZED, r#"{"error":"token tidak valid"}"#).into_response();
+    }
+    let known = inner.reports.values().any(|(t, _)| t == &tracking);
+    if !known {
+        return (
+            StatusCode::NOT_FOUND,
+            r#"{"error":"laporan tidak ditemukan"}"#,
+        )
+            .into_response();
+    }
+    let (stage, answer) = inner
+        .stages
+        .get(&tracking)
+        .cloned()
+        .unwrap_or_else(|| ("Belum Terverifikasi".into(), None));
+    axum::Json(serde_json::json!({"trackingid": tracking, "status": stage, "tanggapan": answer}))
+        .into_response()
 }

@@ -2,21 +2,29 @@
 //! binary as a child process), a stand-in LAPOR!, and every test on both
 //! SQLite and PostgreSQL.
 
+mod graph_standin;
 mod helpers;
 mod kannel;
 mod lapor_standin;
+mod sms_standin;
+mod sms_support;
+mod whatsapp_support;
 
 mod bad_input;
+mod conversation;
 mod crash_recovery;
 mod delivery;
 mod ops;
 mod pages;
 mod queues;
+mod sla;
 mod sms_kannel;
 mod sms_mapped;
 mod sms_secrets;
 mod sms_smssync;
-mod sms_standin;
-mod sms_support;
 mod sms_twilio;
+mod status_loop;
 mod submit;
+mod whatsapp;
+mod whatsapp_media;
+mod whatsapp_replies;

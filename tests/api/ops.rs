@@ -37,8 +37,9 @@ async fn health_ready_and_metrics(backend: Backend) {
             .text()
             .await
             .ok()?;
-        m.contains("satupintu_deliveries_total{destination=\"pupr\",outcome=\"delivered\"} 1")
-            .then_some(())
+        (m.contains("satupintu_deliveries_total{destination=\"pupr\",outcome=\"delivered\"} 1")
+            && m.contains("satupintu_outbox_depth{state=\"delivered\"} 1"))
+        .then_some(())
     })
     .await;
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();

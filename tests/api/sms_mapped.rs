@@ -102,6 +102,31 @@ async fn mapped_flow(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 403);
 
+    // An empty SMS and a status question make no complaint; intake answers
+    // them, and the answers go out through the gateway.
+    let before = app.complaints().await.len();
+    for (id, text) in [("e1", "   "), ("q1", &*format!("cek {}", c.tracking_code))] {
+        let body = json!({"sender": "6281311112222", "message": text, "inboxid": id});
+        let r = app
+            .client
+            .post(app.url("/webhooks/sms/wa-a"))
+            .header("x-gateway-key", "kunci-a")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    eventually("both answers at the gateway", 20, || async {
+        let to_them: Vec<_> = api
+            .received()
+            .into_iter()
+            .filter(|r| r.body.contains("6281311112222"))
+            .collect();
+        (to_them.len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(app.complaints().await.len(), before);
     // Two parts of three arrive; after the timeout what came is taken in.
     for (seq, text) in [(1, "Lampu jalan mati "), (3, " sudah seminggu")] {
         let part = json!({"id": format!("p{seq}"), "phone": "6281298765432", "message": text,

@@ -4,7 +4,7 @@
 use crate::helpers::{eventually, secret_file, test_config, TestApp, TestDb};
 use satupintu::channels::sms::{InstanceConfig, MappedConfig, RateLimits, SmsConfig, TwilioConfig};
 use satupintu::store::entity::{complaint, outbox};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 pub const TWILIO_TOKEN: &str = "12345678901234567890123456789012";
 pub const PUBLIC_URL: &str = "https://lapor.padang.go.id/webhooks/sms/twilio";
@@ -47,6 +47,18 @@ pub async fn messages_of(app: &TestApp, complaint_id: i64) -> Vec<outbox::Model>
     outbox::Entity::find()
         .filter(outbox::Column::ComplaintId.eq(complaint_id))
         .filter(outbox::Column::Kind.eq("message"))
+        .order_by_asc(outbox::Column::Id)
+        .all(app.store.db())
+        .await
+        .unwrap()
+}
+
+/// Every message to `recipient`, oldest first.
+pub async fn messages_to(app: &TestApp, recipient: &str) -> Vec<outbox::Model> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Recipient.eq(recipient))
+        .filter(outbox::Column::Kind.eq("message"))
+        .order_by_asc(outbox::Column::Id)
         .all(app.store.db())
         .await
         .unwrap()

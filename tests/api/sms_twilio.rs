@@ -107,11 +107,15 @@ async fn twilio_flow(backend: Backend) {
             .status(),
         200
     );
-    let row = &messages_of(&app, c.id).await[0];
+    let row = messages_of(&app, c.id)
+        .await
+        .into_iter()
+        .find(|m| m.external_ref.as_deref() == Some(sid.as_str()))
+        .unwrap();
     assert_eq!(row.provider_status.as_deref(), Some("delivered"));
 
-    // A second message from the same number: its acknowledgment waits for
-    // the number's rate limit instead of going at once.
+    // The number's limit is one SMS a minute: the next message to it (the
+    // answer to its second SMS, or a status update) waits instead of going.
     let mms = fixture("twilio-mms.form").replace("%2B6285265551234", "%2B6281374561234");
     let params = adapters::sms::fields::Fields::parse(mms.as_bytes()).text_pairs();
     let sig = signature(TWILIO_TOKEN, PUBLIC_URL, &params);
@@ -121,14 +125,16 @@ async fn twilio_flow(backend: Backend) {
             .status(),
         200
     );
-    let second = complaint_with_body(&app, "foto sampah").await;
-    let held = eventually("the rate-limited acknowledgment", 20, || async {
-        messages_of(&app, second.id).await.into_iter().find(|m| {
-            m.state == "pending"
-                && m.last_error
-                    .as_deref()
-                    .is_some_and(|e| e.contains("rate limit"))
-        })
+    let held = eventually("a rate-limited message", 20, || async {
+        messages_to(&app, "+6281374561234")
+            .await
+            .into_iter()
+            .find(|m| {
+                m.state == "pending"
+                    && m.last_error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("rate limit"))
+            })
     })
     .await;
     assert!(held.next_attempt_at > chrono::Utc::now() + chrono::Duration::seconds(5));

@@ -202,6 +202,7 @@ pub fn build(config: &SmsConfig, ctx: &ChannelContext) -> Result<ChannelParts, S
             senders,
             ctx.metrics.clone(),
         ))],
+        destinations: vec![],
         workers: vec![worker],
     })
 }

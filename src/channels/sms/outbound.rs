@@ -54,7 +54,7 @@ impl ReplySender for SmsSender {
             let sms = segments::count(&reply.text).segments as u32;
             if let Err(wait) = route.limiter.check(&reply.recipient, sms) {
                 self.metrics
-                    .sms_event(&reply.channel_account, "rate_limited");
+                    .channel_event("sms", "rate_limited", &reply.channel_account);
                 let mut e = ReplyError::new(
                     ReplyErrorKind::Retryable,
                     format!("rate limit of SMS instance `{}`", reply.channel_account),

@@ -59,13 +59,14 @@ pub(crate) async fn accept_part(
     .await?;
     let parts = store_sms::open_parts(&*txn, &group).await?;
     txn.commit().await?;
-    ch.metrics.sms_event(
-        &msg.channel_account,
+    ch.metrics.channel_event(
+        "sms",
         if stored {
             "part_stored"
         } else {
             "part_repeated"
         },
+        &msg.channel_account,
     );
     tracing::info!(
         instance = %msg.channel_account, external_id = %msg.external_id,
@@ -100,13 +101,14 @@ async fn take_in(
     let txn = ch.store.begin_write().await?;
     store_sms::mark_joined(&*txn, &ids, Utc::now()).await?;
     txn.commit().await?;
-    ch.metrics.sms_event(
-        &account,
+    ch.metrics.channel_event(
+        "sms",
         if complete {
             "joined"
         } else {
             "joined_incomplete"
         },
+        &account,
     );
     Ok(accepted)
 }
@@ -204,7 +206,7 @@ async fn sweep_once(ch: &SmsChannel) -> Result<(), IntakeError> {
         let accepted = take_in(ch, &parts, false).await?;
         tracing::warn!(
             instance = %group.channel_account, have = parts.len(), total = group.total,
-            tracking_code = %accepted.tracking_code,
+            tracking_code = ?accepted.tracking_code.as_ref().map(|c| c.as_str()),
             "SMS parts timed out; took in the parts that came"
         );
     }

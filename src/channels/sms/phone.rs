@@ -63,22 +63,25 @@ pub(crate) async fn hand_over(
             },
         )
         .await?;
-        add_event(
-            &*txn,
-            NewEvent {
-                complaint_id: row.complaint_id,
-                actor: &format!("destination:{}", row.destination),
-                kind: "message_sent",
-                from_status: None,
-                to_status: None,
-                note: None,
-                data: Some(serde_json::json!({
-                    "outbox_id": row.id, "channel": row.channel, "provider_message_id": uuid, "via": actor,
-                })),
-                at: now,
-            },
-        )
-        .await?;
+        // Help replies belong to no complaint, so have no timeline.
+        if let Some(complaint_id) = row.complaint_id {
+            add_event(
+                &*txn,
+                NewEvent {
+                    complaint_id,
+                    actor: &format!("destination:{}", row.destination),
+                    kind: "message_sent",
+                    from_status: None,
+                    to_status: None,
+                    note: None,
+                    data: Some(serde_json::json!({
+                        "outbox_id": row.id, "channel": row.channel, "provider_message_id": uuid, "via": actor,
+                    })),
+                    at: now,
+                },
+            )
+            .await?;
+        }
         tasks.push(Task {
             to: recipient.clone(),
             message: payload.text,

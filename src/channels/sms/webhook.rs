@@ -195,7 +195,7 @@ async fn handle(ch: &SmsChannel, name: &str, req: Request, report: bool) -> Resp
     let inbound = match parsed {
         Ok(Some(inbound)) => inbound,
         Ok(None) => {
-            ch.metrics.sms_event(name, "ignored");
+            ch.metrics.channel_event("sms", "ignored", name);
             tracing::info!(instance = %name, "gateway payload is not a message; acknowledged and ignored");
             return accepted(instance);
         }
@@ -232,7 +232,7 @@ async fn handle(ch: &SmsChannel, name: &str, req: Request, report: bool) -> Resp
             match phone::hand_over(&ch.store, instance, *batch).await {
                 Ok(tasks) => {
                     if !tasks.is_empty() {
-                        ch.metrics.sms_event(name, "handed_to_phone");
+                        ch.metrics.channel_event("sms", "handed_to_phone", name);
                         tracing::info!(instance = %name, messages = tasks.len(), "messages handed to the phone");
                     }
                     Json(smssync::tasks_body(inbound.secret(), &tasks)).into_response()
@@ -265,7 +265,7 @@ async fn take_message(
     };
     match result {
         Ok(Some(a)) => {
-            tracing::info!(instance = %name, external_id = %external_id, tracking_code = %a.tracking_code, outcome = ?a.outcome, "SMS taken in");
+            tracing::info!(instance = %name, external_id = %external_id, tracking_code = ?a.tracking_code.as_ref().map(|c| c.as_str()), outcome = ?a.outcome, "SMS taken in");
             accepted(instance)
         }
         Ok(None) => accepted(instance),
@@ -314,7 +314,7 @@ async fn record_reports(
     let n = reports.len();
     match store_reports(ch, reports).await {
         Ok(()) => {
-            ch.metrics.sms_event(&instance.name, "report");
+            ch.metrics.channel_event("sms", "report", &instance.name);
             tracing::debug!(instance = %instance.name, reports = n, "delivery reports recorded");
             match &instance.provider {
                 Provider::SmsSync { .. } => Json(smssync::success_body()).into_response(),

@@ -11,6 +11,8 @@ pub struct Model {
     pub complaint_id: i64,
     pub outbox_id: i64,
     pub created_at: DateTimeUtc,
+    /// Set when the agency handed the complaint back as not theirs.
+    pub returned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

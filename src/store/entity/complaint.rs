@@ -29,6 +29,8 @@ pub struct Model {
     pub sla_due_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When LAPOR! was last asked for this complaint's stage.
+    pub lapor_checked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub complaint_id: i64,
+    pub complaint_id: Option<i64>,
     pub destination: String,
     #[sea_orm(unique)]
     pub idempotency_key: String,

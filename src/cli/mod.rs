@@ -1,12 +1,20 @@
-//! The `satupintu` command line: serve, migrate, check configuration and
-//! handle dead-lettered deliveries.
+//! The `satupintu` command line: serve, migrate, check configuration,
+//! handle dead-lettered deliveries and change a complaint's status.
 
 use crate::config::{Config, LogFormat};
 use crate::startup::{shutdown_signal, Application};
-use crate::store::entity::outbox as outbox_row;
-use crate::store::{complaints, outbox, Store};
+use crate::store::Store;
+mod citizen;
+mod complaint;
+mod outbox;
+mod report;
+
+pub use citizen::CitizenCommand;
+pub use complaint::ComplaintCommand;
+pub use outbox::OutboxCommand;
+pub use report::ReportCommand;
+
 use clap::{Parser, Subcommand};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,29 +53,21 @@ pub enum Command {
     /// Outbox (delivery queue) commands.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Complaint commands for operators.
+    #[command(subcommand)]
+    Complaint(ComplaintCommand),
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Citizen records: merges and their undoing.
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate the configuration (and its secrets) without starting.
     Check,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum OutboxCommand {
-    /// List deliveries, dead-lettered ones by default.
-    List {
-        /// pending, leased, delivered or dead.
-        #[arg(long, default_value = "dead")]
-        state: String,
-        #[arg(long, default_value_t = 50)]
-        limit: u64,
-    },
-    /// Put a dead-lettered delivery back in line.
-    Retry {
-        /// Outbox row id (see `outbox list`).
-        id: i64,
-    },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -100,16 +100,19 @@ pub async fn run(cli: Cli) -> ExitCode {
             None => ExitCode::FAILURE,
         },
         Command::Config(ConfigCommand::Check) => check(&config),
-        Command::Outbox(cmd) => outbox_command(&config, cmd).await,
+        Command::Outbox(cmd) => outbox::run(&config, cmd).await,
+        Command::Complaint(cmd) => complaint::run(&config, cmd).await,
+        Command::Report(cmd) => report::run(&config, cmd).await,
+        Command::Citizen(cmd) => citizen::run(&config, cmd).await,
     }
 }
 
-fn fail(message: String) -> ExitCode {
+pub(crate) fn fail(message: String) -> ExitCode {
     eprintln!("satupintu: {message}");
     ExitCode::FAILURE
 }
 
-async fn connect(config: &Config) -> Option<Store> {
+pub(crate) async fn connect(config: &Config) -> Option<Store> {
     match Store::connect(&config.database.url, config.database.max_connections).await {
         Ok(s) => Some(s),
         Err(e) => {
@@ -178,85 +181,5 @@ fn check(config: &Config) -> ExitCode {
             eprintln!("satupintu: invalid configuration: {p}");
         }
         ExitCode::from(2)
-    }
-}
-
-async fn outbox_command(config: &Config, cmd: OutboxCommand) -> ExitCode {
-    let Some(store) = connect(config).await else {
-        return ExitCode::FAILURE;
-    };
-    if let Err(e) = store.migrate().await {
-        return fail(format!("migration failed: {e}"));
-    }
-    match cmd {
-        OutboxCommand::List { state, limit } => {
-            let rows = outbox_row::Entity::find()
-                .filter(outbox_row::Column::State.eq(state.as_str()))
-                .order_by_asc(outbox_row::Column::Id)
-                .limit(limit)
-                .all(store.db())
-                .await;
-            match rows {
-                Ok(rows) => {
-                    println!(
-                        "{:>8}  {:<16} {:<10} {:>8}  last error",
-                        "id", "destination", "state", "attempts"
-                    );
-                    for r in rows {
-                        println!(
-                            "{:>8}  {:<16} {:<10} {:>8}  {}",
-                            r.id,
-                            r.destination,
-                            r.state,
-                            r.attempts,
-                            r.last_error.unwrap_or_default()
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(format!("cannot read the outbox: {e}")),
-            }
-        }
-        OutboxCommand::Retry { id } => {
-            let now = chrono::Utc::now();
-            let operator = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-            let actor = format!("operator:{operator}");
-            let result = async {
-                let txn = store.begin_write().await?;
-                let row = outbox::retry_dead(&*txn, id, now).await?;
-                if let Some(row) = &row {
-                    complaints::add_event(
-                        &*txn,
-                        complaints::NewEvent {
-                            complaint_id: row.complaint_id,
-                            actor: &actor,
-                            kind: "delivery_retry",
-                            from_status: None,
-                            to_status: None,
-                            note: Some(format!(
-                                "outbox row {id} to {} put back in line",
-                                row.destination
-                            )),
-                            data: Some(serde_json::json!({"outbox_id": id})),
-                            at: now,
-                        },
-                    )
-                    .await?;
-                }
-                txn.commit().await?;
-                Ok::<_, sea_orm::DbErr>(row)
-            }
-            .await;
-            match result {
-                Ok(Some(row)) => {
-                    println!("outbox row {id} ({}) is pending again; a running gateway delivers it shortly", row.destination);
-                    ExitCode::SUCCESS
-                }
-                Ok(None) => fail(format!(
-                    "no dead-lettered outbox row with id {id} (see `satupintu outbox list`)"
-                )),
-                Err(e) => fail(format!("cannot retry: {e}")),
-            }
-        }
     }
 }

@@ -1,0 +1,236 @@
+//! One verified webhook body into events, item by item. Only a body that
+//! is not a webhook at all is refused; a bad item is skipped with its
+//! reason so the good items beside it are not lost.
+
+use super::content::{clean, content};
+use super::event::{DeliveryStatus, Event, Skip, StatusReport};
+use super::payload::{self, Envelope, Message, MessagesValue};
+use super::WebhookError;
+use crate::{Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+/// Parses a body whose signature has been checked. `now` stands in for
+/// timestamps Meta sent in a form that cannot be read.
+pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, WebhookError> {
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| WebhookError::malformed(None, &e.to_string()))?;
+    if !root.is_object() {
+        return Err(WebhookError::malformed(None, "expected a JSON object"));
+    }
+    let envelope: Envelope = serde_json::from_value(root).map_err(|e| {
+        let field = if e.to_string().contains("object") {
+            Some("object")
+        } else {
+            Some("entry")
+        };
+        WebhookError::malformed(field, &e.to_string())
+    })?;
+    if envelope.object != "whatsapp_business_account" {
+        return Ok(vec![Event::Ignored {
+            account: None,
+            reason: Skip::OtherObject,
+            detail: format!("object `{}`", envelope.object),
+        }]);
+    }
+    let mut events = Vec::new();
+    for entry in envelope.entry {
+        for change in entry.changes {
+            if change.field != "messages" {
+                events.push(Event::Ignored {
+                    account: None,
+                    reason: Skip::OtherField,
+                    detail: format!("field `{}`", change.field),
+                });
+                continue;
+            }
+            let raw_metadata = change.value.get("metadata").cloned().unwrap_or(Value::Null);
+            let value: MessagesValue = match serde_json::from_value(change.value) {
+                Ok(v) => v,
+                Err(e) => {
+                    events.push(Event::Ignored {
+                        account: None,
+                        reason: Skip::MalformedItem,
+                        detail: format!("change value: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let ctx = ChangeContext {
+                entry_id: &entry.id,
+                metadata: &value.metadata,
+                raw_metadata: &raw_metadata,
+                contacts: &value.contacts,
+                now,
+            };
+            for error in &value.errors {
+                events.push(Event::Ignored {
+                    account: Some(value.metadata.phone_number_id.clone()),
+                    reason: Skip::ProviderError,
+                    detail: error.describe(),
+                });
+            }
+            for item in &value.messages {
+                events.push(ctx.message(item));
+            }
+            for item in &value.statuses {
+                events.push(ctx.status(item));
+            }
+        }
+    }
+    Ok(events)
+}
+
+struct ChangeContext<'a> {
+    entry_id: &'a str,
+    metadata: &'a payload::Metadata,
+    raw_metadata: &'a Value,
+    contacts: &'a [Value],
+    now: DateTime<Utc>,
+}
+
+fn timestamp(value: Option<&Value>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = match value {
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    secs.and_then(|s| DateTime::from_timestamp(s, 0))
+        .unwrap_or(now)
+}
+
+impl ChangeContext<'_> {
+    fn account(&self) -> String {
+        self.metadata.phone_number_id.clone()
+    }
+
+    fn ignored(&self, reason: Skip, detail: String) -> Event {
+        Event::Ignored {
+            account: Some(self.account()),
+            reason,
+            detail,
+        }
+    }
+
+    /// The contact entry of `wa_id`, or the only one when there is one.
+    fn contact_of(&self, wa_id: Option<&str>) -> Option<&Value> {
+        let by_id = self
+            .contacts
+            .iter()
+            .find(|c| wa_id.is_some() && c.get("wa_id").and_then(Value::as_str) == wa_id);
+        by_id.or(if self.contacts.len() == 1 {
+            self.contacts.first()
+        } else {
+            None
+        })
+    }
+
+    fn message(&self, item: &Value) -> Event {
+        let m: Message = match serde_json::from_value(item.clone()) {
+            Ok(m) => m,
+            Err(e) => return self.ignored(Skip::MalformedItem, format!("message: {e}")),
+        };
+        let Ok(external_id) = ExternalId::parse(&m.id) else {
+            return self.ignored(Skip::InvalidId, format!("message id `{}`", m.id));
+        };
+        let contact_raw = self.contact_of(m.from.as_deref());
+        let contact: Option<payload::Contact> =
+            contact_raw.and_then(|c| serde_json::from_value(c.clone()).ok());
+        let display_name = contact
+            .and_then(|c| c.profile)
+            .and_then(|p| p.name)
+            .map(|n| clean(&n))
+            .filter(|n| !n.is_empty());
+        let sender = m
+            .from
+            .as_deref()
+            .and_then(|f| PhoneE164::from_international_digits(f).ok());
+        let raw = json!({
+            "object": "whatsapp_business_account",
+            "entry_id": self.entry_id,
+            "metadata": self.raw_metadata,
+            "contact": contact_raw,
+            "message": item,
+        });
+        let mut message = InboundMessage {
+            channel: Channel::Whatsapp,
+            channel_account: self.account(),
+            external_id,
+            sender: sender.map(Address::Phone),
+            other_addresses: vec![],
+            display_name,
+            title: None,
+            text: String::new(),
+            category: None,
+            attachments: vec![],
+            location: None,
+            reply_to: m.context.as_ref().and_then(|c| c.id.clone()),
+            flags: Flags::default(),
+            received_at: timestamp(m.timestamp.as_ref(), self.now),
+            raw: RawPayload {
+                content_type: "application/json".into(),
+                body: raw.to_string(),
+            },
+        };
+        let record = |mut message: InboundMessage, reason: Skip, detail: String| {
+            if reason == Skip::Group {
+                // A group is no conversation with this citizen: it must not
+                // open their reply window or name them.
+                message.sender = None;
+            }
+            Event::Record {
+                message: Box::new(message),
+                reason,
+                detail,
+            }
+        };
+        if m.group_id.is_some() {
+            return record(message, Skip::Group, "message in a group chat".into());
+        }
+        if message.sender.is_none() {
+            let detail = match &m.from {
+                Some(f) => format!("sender `{f}` is not an international phone number"),
+                None => "the message names no sender".into(),
+            };
+            return record(message, Skip::InvalidSender, detail);
+        }
+        match content(&m) {
+            Ok(c) => {
+                message.text = c.text;
+                message.attachments = c.attachments;
+                message.location = c.location;
+                Event::Message(Box::new(message))
+            }
+            Err((reason, detail)) => record(message, reason, detail),
+        }
+    }
+
+    fn status(&self, item: &Value) -> Event {
+        let s: payload::Status = match serde_json::from_value(item.clone()) {
+            Ok(s) => s,
+            Err(e) => return self.ignored(Skip::MalformedItem, format!("status: {e}")),
+        };
+        if s.id.trim().is_empty() {
+            return self.ignored(Skip::InvalidId, "status without a message id".into());
+        }
+        let Some(status) = DeliveryStatus::parse(&s.status) else {
+            return self.ignored(
+                Skip::UnknownStatus,
+                format!("status `{}` of {}", s.status, s.id),
+            );
+        };
+        Event::Status(StatusReport {
+            account: self.account(),
+            message_id: s.id.trim().to_string(),
+            status,
+            recipient: s.recipient_id,
+            at: timestamp(s.timestamp.as_ref(), self.now),
+            errors: s
+                .errors
+                .iter()
+                .map(payload::ProviderError::describe)
+                .collect(),
+            error_codes: s.errors.iter().filter_map(|e| e.code).collect(),
+        })
+    }
+}

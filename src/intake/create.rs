@@ -1,0 +1,175 @@
+//! A new complaint from a message: the complaint row with a fresh tracking
+//! code, its attachments, its first timeline entries, the acknowledgment
+//! to the citizen and the deliveries routing decides, in the caller's
+//! transaction.
+
+use super::attachments::Stored;
+use crate::complaint::Status;
+use crate::notify::Notifier;
+use crate::routing::Routing;
+use crate::store::complaints::{add_event, NewEvent};
+use crate::store::entity::{attachment, complaint};
+use crate::store::outbox;
+use adapters::{InboundMessage, MediaRef, TrackingCode};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+#[allow(clippy::too_many_arguments)]
+pub async fn complaint<C: ConnectionTrait>(
+    db: &C,
+    media_channels: &[adapters::Channel],
+    routing: &Routing,
+    notifier: &Notifier,
+    msg: &InboundMessage,
+    inbound_id: i64,
+    citizen_id: Option<i64>,
+    stored: Vec<Option<Stored>>,
+    now: DateTime<Utc>,
+) -> Result<(complaint::Model, TrackingCode), DbErr> {
+    let tracking_code = unused_tracking_code(db).await?;
+    let location = msg.location.as_ref();
+    let complaint = complaint::ActiveModel {
+        tracking_code: Set(tracking_code.to_string()),
+        citizen_id: Set(citizen_id),
+        channel: Set(msg.channel.as_str().into()),
+        channel_account: Set(msg.channel_account.clone()),
+        title: Set(msg.title.clone()),
+        body: Set(msg.text.clone()),
+        category: Set(msg.category.clone()),
+        lat: Set(location.and_then(|l| l.lat)),
+        lon: Set(location.and_then(|l| l.lon)),
+        address_text: Set(location.and_then(|l| l.address.clone())),
+        kecamatan_code: Set(None),
+        kelurahan_code: Set(None),
+        anonim: Set(msg.flags.anonim),
+        rahasia: Set(msg.flags.rahasia),
+        status: Set(Status::Received.as_str().into()),
+        lapor_tracking_id: Set(None),
+        lapor_transaction_id: Set(None),
+        duplicate_of: Set(None),
+        sla_due_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    store_attachments(
+        db,
+        media_channels,
+        complaint.id,
+        inbound_id,
+        msg,
+        stored,
+        now,
+    )
+    .await?;
+
+    let actor = format!("channel:{}", msg.channel);
+    add_event(
+        db,
+        NewEvent {
+            complaint_id: complaint.id,
+            actor: &actor,
+            kind: "received",
+            from_status: None,
+            to_status: Some(Status::Received.as_str()),
+            note: None,
+            data: Some(serde_json::json!({
+                "channel": msg.channel.as_str(),
+                "account": msg.channel_account,
+                "attachments": msg.attachments.len(),
+            })),
+            at: now,
+        },
+    )
+    .await?;
+    if let Some(ack) = notifier.acknowledgment(msg, complaint.id, tracking_code.as_str()) {
+        crate::notify::enqueue(db, ack, now).await?;
+    }
+
+    let decision = routing.decide(msg);
+    for destination in &decision.destinations {
+        outbox::new_row(Some(complaint.id), destination, now)
+            .insert(db)
+            .await?;
+    }
+    add_event(
+        db,
+        NewEvent {
+            complaint_id: complaint.id,
+            actor: "system",
+            kind: "routed",
+            from_status: None,
+            to_status: None,
+            note: Some(decision.reason.clone()),
+            data: Some(serde_json::to_value(&decision).unwrap_or_default()),
+            at: now,
+        },
+    )
+    .await?;
+    Ok((complaint, tracking_code))
+}
+
+/// Attachment rows for the message's attachments, on `complaint_id`.
+pub async fn store_attachments<C: ConnectionTrait>(
+    db: &C,
+    media_channels: &[adapters::Channel],
+    complaint_id: i64,
+    inbound_id: i64,
+    msg: &InboundMessage,
+    stored: Vec<Option<Stored>>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for (a, file) in msg.attachments.iter().zip(stored) {
+        let (sha256, path) = match file {
+            Some(f) => (f.sha256, f.relative_path),
+            None => (a.sha256.clone().unwrap_or_default(), String::new()),
+        };
+        let row = attachment::ActiveModel {
+            complaint_id: Set(Some(complaint_id)),
+            inbound_message_id: Set(inbound_id),
+            filename: Set(a.filename.clone()),
+            mime: Set(a.mime.clone()),
+            size: Set(a.size as i64),
+            sha256: Set(sha256),
+            storage_path: Set(path),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        if let MediaRef::Remote(media_ref) = &a.media {
+            super::remote_media::queue_fetch(db, media_channels, msg, &row, media_ref, now).await?;
+        }
+    }
+    Ok(())
+}
+
+fn random_tracking_code() -> TrackingCode {
+    let mut rng = rand::rng();
+    let mut data = [0u32; adapters::tracking_code::DATA_LEN];
+    for v in data.iter_mut() {
+        *v = rng.random_range(0..adapters::tracking_code::ALPHABET.len() as u32);
+    }
+    TrackingCode::from_random(data)
+}
+
+/// A fresh code not used by any complaint (31^9 codes make a clash rare;
+/// it is still checked rather than left to the unique index).
+async fn unused_tracking_code<C: ConnectionTrait>(db: &C) -> Result<TrackingCode, DbErr> {
+    loop {
+        let code = random_tracking_code();
+        let taken = complaint::Entity::find()
+            .filter(complaint::Column::TrackingCode.eq(code.as_str()))
+            .one(db)
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(code);
+        }
+    }
+}
