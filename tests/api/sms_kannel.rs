@@ -36,6 +36,7 @@ fn sms_config(dir: &std::path::Path, ports: &Ports, app_port: u16) -> SmsConfig 
         })],
         part_timeout_secs: 600,
         part_check_secs: 1,
+        media: Default::default(),
     }
 }
 

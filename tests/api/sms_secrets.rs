@@ -52,6 +52,7 @@ async fn secrets_never_reach_the_log() {
         ],
         part_timeout_secs: 600,
         part_check_secs: 30,
+        media: Default::default(),
     });
     let config_path = write_config(&config, &dir.path().join("satupintu.toml"));
     let log = dir.path().join("gateway.log");

@@ -35,6 +35,8 @@ struct Inner {
     status: u16,
     answer: serde_json::Value,
     received: Vec<Request>,
+    /// Path -> (content type, bytes), served instead of the answer.
+    files: std::collections::HashMap<String, (&'static str, Vec<u8>)>,
 }
 
 #[derive(Clone)]
@@ -57,6 +59,14 @@ async fn record(
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    if let Some((mime, bytes)) = inner.files.get(uri.path()) {
+        return (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, *mime)],
+            bytes.clone(),
+        )
+            .into_response();
+    }
     let n = inner.received.len();
     let mut answer = inner.answer.clone();
     // A fresh id per request, as providers give.
@@ -67,6 +77,7 @@ async fn record(
         StatusCode::from_u16(inner.status).unwrap(),
         axum::Json(answer),
     )
+        .into_response()
 }
 
 impl Standin {
@@ -75,12 +86,22 @@ impl Standin {
             status,
             answer,
             received: vec![],
+            files: Default::default(),
         }));
         let app = Router::new().fallback(record).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Standin { base, inner }
+    }
+
+    /// Serves `bytes` at `path` (a media file).
+    pub fn serve_file(&self, path: &str, mime: &'static str, bytes: Vec<u8>) {
+        self.inner
+            .lock()
+            .unwrap()
+            .files
+            .insert(path.to_string(), (mime, bytes));
     }
 
     pub fn received(&self) -> Vec<Request> {

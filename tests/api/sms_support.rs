@@ -39,6 +39,7 @@ pub fn config_with(
         instances,
         part_timeout_secs: 1,
         part_check_secs: 1,
+        media: Default::default(),
     });
     config
 }

@@ -7,6 +7,8 @@ use crate::sms_standin::Standin;
 use crate::sms_support::*;
 use adapters::sms::twilio::signature;
 use satupintu::channels::sms::RateLimits;
+use satupintu::store::entity::attachment;
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 async fn twilio_flow(backend: Backend) {
@@ -116,7 +118,23 @@ async fn twilio_flow(backend: Backend) {
 
     // The number's limit is one SMS a minute: the next message to it (the
     // answer to its second SMS, or a status update) waits instead of going.
-    let mms = fixture("twilio-mms.form").replace("%2B6285265551234", "%2B6281374561234");
+    // It is an MMS whose photo lives on the API's host.
+    let mut jpeg = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
+    jpeg.resize(2048, 0x11);
+    api.serve_file("/media/ME1", "image/jpeg", jpeg.clone());
+    let media_url = format!("{}/media/ME1", api.base);
+    let mms = fixture("twilio-mms.form")
+        .replace("%2B6285265551234", "%2B6281374561234")
+        .replace(
+            "https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC0123456789abcdef0123456789abcdef%2FMessages%2FMM0f1e2d3c4b5a69788796a5b4c3d2e1f0%2FMedia%2FME11223344556677889900aabbccddeeff",
+            &percent_encoding::utf8_percent_encode(&media_url, percent_encoding::NON_ALPHANUMERIC).to_string(),
+        );
+    assert!(
+        mms.contains("media%2FME1"),
+        "the fixture's media URL was replaced"
+    );
     let params = adapters::sms::fields::Fields::parse(mms.as_bytes()).text_pairs();
     let sig = signature(TWILIO_TOKEN, PUBLIC_URL, &params);
     assert_eq!(
@@ -138,6 +156,24 @@ async fn twilio_flow(backend: Backend) {
     })
     .await;
     assert!(held.next_attempt_at > chrono::Utc::now() + chrono::Duration::seconds(5));
+    // The photo is fetched with the account's credentials and stored.
+    let stored = eventually("the MMS photo stored", 20, || async {
+        attachment::Entity::find()
+            .all(app.store.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| !a.storage_path.is_empty())
+    })
+    .await;
+    assert_eq!((stored.mime.as_str(), stored.size), ("image/jpeg", 2048));
+    let fetch = api.received().into_iter().find(|r| r.uri == "/media/ME1");
+    let auth = fetch.map(|r| {
+        r.headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_string())
+    });
+    assert!(auth.flatten().is_some_and(|a| a.starts_with("Basic ")));
     app.stop().await;
 }
 

@@ -11,6 +11,7 @@ mod error;
 pub mod fields;
 pub mod kannel;
 pub mod mapped;
+pub mod media;
 pub mod segments;
 pub mod smssync;
 pub mod twilio;

@@ -18,6 +18,8 @@ pub struct SmsConfig {
     pub part_timeout_secs: u64,
     /// Seconds between looks for parts past their timeout.
     pub part_check_secs: u64,
+    /// Photos gateways link to (MMS, mapped media URLs).
+    pub media: super::media::MediaConfig,
 }
 
 impl Default for SmsConfig {
@@ -26,6 +28,7 @@ impl Default for SmsConfig {
             instances: vec![],
             part_timeout_secs: 600,
             part_check_secs: 30,
+            media: Default::default(),
         }
     }
 }
@@ -222,6 +225,14 @@ impl SmsConfig {
                     }
                 }
             }
+        }
+        if self.media.max_bytes == 0 {
+            problems.push("channels.sms.media.max_bytes: must be at least 1".into());
+        }
+        if self.media.allowed_types.iter().any(|t| !t.contains('/')) {
+            problems.push(
+                "channels.sms.media.allowed_types: list MIME types such as \"image/jpeg\"".into(),
+            );
         }
         if self.part_timeout_secs == 0 || self.part_check_secs == 0 {
             problems.push(

@@ -6,6 +6,7 @@
 
 mod config;
 mod limits;
+mod media;
 mod outbound;
 mod parts;
 mod phone;
@@ -15,6 +16,7 @@ pub use config::{
     InstanceConfig, KannelConfig, MappedConfig, SmsConfig, SmsSyncConfig, TwilioConfig,
 };
 pub use limits::RateLimits;
+pub use media::MediaConfig;
 
 use super::{ChannelContext, ChannelParts, Worker};
 use crate::intake::Intake;
@@ -67,13 +69,18 @@ fn resolve(secret: &crate::config::SecretRef, key: &str) -> Result<String, Strin
     secret.resolve(key).map(|s| s.expose().to_string())
 }
 
-/// The inbound side and the reply sender of one configured instance.
-fn build_instance(
-    i: usize,
-    config: &InstanceConfig,
-) -> Result<(Provider, Option<Arc<dyn ReplySender>>), String> {
+/// What one configured instance adds: how it reads webhooks, how it
+/// sends replies, and the credentials of its media host.
+struct Built {
+    provider: Provider,
+    sender: Option<Arc<dyn ReplySender>>,
+    media: Option<media::Credentials>,
+}
+
+fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
     let key = format!("channels.sms.instances[{i}]");
-    Ok(match config {
+    let mut media = None;
+    let (provider, sender): (Provider, Option<Arc<dyn ReplySender>>) = match config {
         InstanceConfig::Kannel(c) => {
             let token = match &c.token {
                 Some(t) => Some(resolve(t, &format!("{key}.token"))?),
@@ -117,6 +124,11 @@ fn build_instance(
                 token.clone(),
             )
             .map_err(|e| format!("{key}: {e}"))?;
+            media = Some(media::Credentials {
+                username: c.account_sid.clone(),
+                password: token.clone(),
+                api_origin: c.base_url.clone(),
+            });
             (
                 Provider::Twilio {
                     inbound: TwilioInbound::new(&c.name, token),
@@ -157,14 +169,27 @@ fn build_instance(
             };
             (Provider::Mapped(inbound), sender)
         }
+    };
+    Ok(Built {
+        provider,
+        sender,
+        media,
     })
 }
 
 pub fn build(config: &SmsConfig, ctx: &ChannelContext) -> Result<ChannelParts, String> {
     let mut instances = HashMap::new();
     let mut senders = HashMap::new();
+    let mut media_credentials = HashMap::new();
     for (i, c) in config.instances.iter().enumerate() {
-        let (provider, sender) = build_instance(i, c)?;
+        let Built {
+            provider,
+            sender,
+            media,
+        } = build_instance(i, c)?;
+        if let Some(m) = media {
+            media_credentials.insert(c.name().to_string(), m);
+        }
         let limiter = Arc::new(Limiter::new(c.limits()));
         if let Some(sender) = sender {
             let phone = matches!(provider, Provider::SmsSync { .. });
@@ -202,7 +227,15 @@ pub fn build(config: &SmsConfig, ctx: &ChannelContext) -> Result<ChannelParts, S
             senders,
             ctx.metrics.clone(),
         ))],
-        destinations: vec![],
+        destinations: vec![(
+            crate::intake::remote_media::destination(adapters::Channel::Sms),
+            Arc::new(media::MediaFetcher::new(
+                &config.media,
+                media_credentials,
+                ctx.intake.clone(),
+                ctx.metrics.clone(),
+            )?),
+        )],
         workers: vec![worker],
     })
 }
