@@ -130,6 +130,7 @@ impl Application {
                 intake: intake.clone(),
                 store: store.clone(),
                 metrics: metrics.clone(),
+                notifier: notifier.clone(),
             },
         )
         .map_err(StartError::Config)?;

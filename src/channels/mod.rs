@@ -11,6 +11,7 @@ pub mod whatsapp;
 use crate::dispatch::destination::Destination;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::store::Store;
 use adapters::ReplySender;
 use futures::future::BoxFuture;
@@ -34,6 +35,8 @@ pub struct ChannelContext {
     pub intake: Intake,
     pub store: Store,
     pub metrics: Metrics,
+    /// The city's name and the language citizens are answered in.
+    pub notifier: Arc<Notifier>,
 }
 
 /// A long-running task; it must return soon after the token is cancelled.

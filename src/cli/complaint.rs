@@ -125,6 +125,7 @@ pub async fn run(config: &Config, cmd: ComplaintCommand) -> ExitCode {
                     note: Some(note.trim().to_string()),
                     kind: "status",
                     except_citizen: None,
+                    notify: true,
                 };
                 let changed = apply(&*txn, &notifier, &sla, &c, change, chrono::Utc::now()).await?;
                 txn.commit().await?;

@@ -356,12 +356,20 @@ impl Dispatcher {
         .await?;
         if let Some(c) = complaint::Entity::find_by_id(complaint_id).one(db).await? {
             if c.status == Status::Received.as_str() {
+                // Reporters hear of the forwarding when it gives them
+                // something new: a LAPOR! number to follow. An agency queue
+                // is the acknowledgment's promise kept; the agency's own
+                // "received" comes next.
+                let lapor_id = receipt.lapor_tracking_id.clone();
                 let change = crate::status::Change {
                     to: Status::Forwarded,
                     actor,
-                    note: None,
+                    note: lapor_id
+                        .as_ref()
+                        .map(|id| format!("Nomor laporan SP4N-LAPOR!: {id}")),
                     kind: "status",
                     except_citizen: None,
+                    notify: lapor_id.is_some(),
                 };
                 crate::status::apply(db, &self.notifier, &self.sla, &c, change, now).await?;
             }

@@ -121,6 +121,7 @@ pub async fn agency_update(
                     note,
                     kind: "status",
                     except_citizen: None,
+                    notify: true,
                 };
                 apply(&*txn, &state.notifier, &state.sla, &c, change, now).await?
             }

@@ -141,6 +141,7 @@ async fn confirm<C: ConnectionTrait>(
             note: Some("Pelapor menyatakan masalah sudah selesai.".into()),
             kind: "status",
             except_citizen: Some(citizen_id),
+            notify: true,
         },
         false => Change {
             to: Status::InProgress,
@@ -148,6 +149,7 @@ async fn confirm<C: ConnectionTrait>(
             note: Some("Pelapor menyatakan masalah belum selesai.".into()),
             kind: "reopened",
             except_citizen: Some(citizen_id),
+            notify: true,
         },
     };
     crate::status::apply(db, notifier, sla, &c, change, now).await?;

@@ -6,6 +6,7 @@
 pub mod attachments;
 mod commands;
 mod create;
+mod edits;
 mod followup;
 pub mod remote_media;
 
@@ -199,6 +200,18 @@ impl Intake {
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Records an edited message on the timeline of the complaint whose
+    /// message `original_external_id` is; returns that complaint. Never
+    /// creates one; a repeated delivery is a no-op.
+    pub async fn record_edit(
+        &self,
+        msg: &InboundMessage,
+        original_external_id: Option<&str>,
+        cursor: Option<&CursorUpdate>,
+    ) -> Result<Option<i64>, IntakeError> {
+        edits::record(self, msg, original_external_id, cursor).await
     }
 
     /// Moves a polling channel's cursor past something that carried no

@@ -110,6 +110,7 @@ impl Watcher {
                     )),
                     kind: "status",
                     except_citizen: None,
+                    notify: true,
                 };
                 apply(&*txn, &self.notifier, &self.sla, &c, change, now).await?;
                 pass.closed += 1;

@@ -169,6 +169,7 @@ impl LaporPoller {
                     note: answer,
                     kind: "status",
                     except_citizen: None,
+                    notify: true,
                 };
                 apply(&*txn, &self.notifier, &self.sla, c, change, now).await?
             }

@@ -26,6 +26,8 @@ pub struct Change<'a> {
     pub kind: &'static str,
     /// A citizen not to tell (the one who made the change, answered apart).
     pub except_citizen: Option<i64>,
+    /// Tell the reporters (false for internal steps they were told of already).
+    pub notify: bool,
 }
 
 /// Applies `change` to `c` unless it already has that status; returns
@@ -49,7 +51,7 @@ pub async fn apply<C: ConnectionTrait>(
         .await?;
     sla.on_status(db, c.id, change.to, change.kind, now).await?;
     let mut routes = reporters::routes(db, c, &notifier.fallback).await?;
-    routes.retain(|r| Some(r.citizen_id) != change.except_citizen);
+    routes.retain(|r| change.notify && Some(r.citizen_id) != change.except_citizen);
     let told: Vec<serde_json::Value> = routes
         .iter()
         .map(|r| serde_json::json!({"channel": r.channel.as_str(), "citizen_id": r.citizen_id}))

@@ -334,7 +334,7 @@ impl Gateway {
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
         let health = format!("{base}/healthz");
-        eventually("the gateway to answer /healthz", 30, || {
+        eventually("the gateway to answer /healthz", 90, || {
             let client = client.clone();
             let health = health.clone();
             async move {

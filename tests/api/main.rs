@@ -8,6 +8,7 @@ mod kannel;
 mod lapor_standin;
 mod sms_standin;
 mod sms_support;
+mod telegram_standin;
 mod whatsapp_support;
 
 mod bad_input;
@@ -25,6 +26,8 @@ mod sms_smssync;
 mod sms_twilio;
 mod status_loop;
 mod submit;
+mod telegram;
+mod telegram_chat;
 mod whatsapp;
 mod whatsapp_media;
 mod whatsapp_replies;
