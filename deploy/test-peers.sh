@@ -72,6 +72,14 @@ ensure_postgres() {
     export SATUPINTU_TEST_DATABASE_URL="postgres://satupintu_test:satupintu_test@127.0.0.1:5432/satupintu_test"
 }
 
+# Dovecot (IMAP) and an SMTP server (aiosmtpd) for the e-mail tests. Each
+# test starts its own Dovecot from a configuration in a temporary
+# directory, on a free loopback port, and stops it by PID; the Debian
+# service is neither started nor needed.
+ensure_mail_peers() {
+    apt_install dovecot-imapd python3-aiosmtpd
+}
+
 # Kannel for the SMS channel tests: bearerbox and smsbox from `kannel`, the
 # test SMSC `fakesmsc` from `kannel-extras`. The tests start their own
 # boxes on free ports; the packaged service is not used.

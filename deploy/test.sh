@@ -13,6 +13,7 @@ source deploy/test-peers.sh
 
 need_rust
 ensure_postgres
+ensure_mail_peers
 ensure_kannel
 
 echo "== satupintu: building and running the test suite"

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod channel;
+pub mod email;
 pub mod message;
 pub mod reply;
 pub mod sms;

@@ -149,7 +149,9 @@ fn check(config: &Config) -> ExitCode {
             crate::config::DestinationConfig::Webhook(w) => {
                 Some((format!("destinations.{name}.secret"), &w.secret))
             }
-            crate::config::DestinationConfig::AgencyQueue { .. } => None,
+            // Sends with the e-mail channel's SMTP login.
+            crate::config::DestinationConfig::AgencyQueue { .. }
+            | crate::config::DestinationConfig::Email(_) => None,
         };
         if let Some((key, secret)) = secret {
             if let Err(e) = secret.resolve(&key) {

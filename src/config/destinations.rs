@@ -47,6 +47,8 @@ pub enum DestinationConfig {
     Lapor(LaporConfig),
     /// Any HTTP endpoint that takes the complaint as signed JSON.
     Webhook(WebhookConfig),
+    /// An agency's e-mail address, through `[channels.email.smtp]`.
+    Email(crate::dispatch::email::EmailDestinationConfig),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -185,6 +187,7 @@ impl DestinationConfig {
             DestinationConfig::AgencyQueue { .. } => "agency_queue",
             DestinationConfig::Lapor(_) => "lapor",
             DestinationConfig::Webhook(_) => "webhook",
+            DestinationConfig::Email(_) => "email",
         }
     }
 
@@ -221,6 +224,7 @@ impl DestinationConfig {
                 Ok(())
             }
             DestinationConfig::Webhook(w) => check_url(&format!("destinations.{name}.url"), &w.url),
+            DestinationConfig::Email(e) => e.validate(name),
         }
     }
 }

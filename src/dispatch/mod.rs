@@ -5,6 +5,7 @@
 pub mod agency_queue;
 pub mod backoff;
 pub mod destination;
+pub mod email;
 pub mod jobs;
 pub mod lapor;
 pub mod reply;
@@ -43,6 +44,18 @@ impl Destinations {
                 DestinationConfig::Webhook(w) => {
                     let secret = w.secret.resolve(&format!("destinations.{name}.secret"))?;
                     Arc::new(webhook::Webhook::new(w, secret)?)
+                }
+                DestinationConfig::Email(e) => {
+                    let channel = config.channels.email.as_ref().ok_or_else(|| {
+                        format!("destinations.{name}: kind = \"email\" sends through [channels.email.smtp], which is not configured")
+                    })?;
+                    Arc::new(email::EmailDestination::new(
+                        crate::channels::email::smtp_sender(channel, None)?,
+                        e.clone(),
+                        store.clone(),
+                        crate::intake::attachments::AttachmentStore::new(&config.attachments.dir),
+                        config.server.public_url.clone(),
+                    ))
                 }
             };
             map.insert(name.clone(), built);

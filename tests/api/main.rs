@@ -2,6 +2,9 @@
 //! binary as a child process), a stand-in LAPOR!, and every test on both
 //! SQLite and PostgreSQL.
 
+mod email_peers;
+mod email_sink;
+mod email_tls;
 mod graph_standin;
 mod helpers;
 mod kannel;
@@ -15,6 +18,9 @@ mod bad_input;
 mod conversation;
 mod crash_recovery;
 mod delivery;
+mod email_inbound;
+mod email_outbound;
+mod email_restart;
 mod ops;
 mod pages;
 mod queues;
