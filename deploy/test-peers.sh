@@ -79,3 +79,15 @@ ensure_postgres() {
 ensure_mail_peers() {
     apt_install dovecot-imapd python3-aiosmtpd
 }
+
+# Kannel for the SMS channel tests: bearerbox and smsbox from `kannel`, the
+# test SMSC `fakesmsc` from `kannel-extras`. The tests start their own
+# boxes on free ports; the packaged service is not used.
+KANNEL_FAKESMSC=/usr/lib/kannel/test/fakesmsc
+ensure_kannel() {
+    apt_install kannel kannel-extras
+    if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ] || [ ! -x "$KANNEL_FAKESMSC" ]; then
+        echo "satupintu tests: Kannel is installed but bearerbox, smsbox or $KANNEL_FAKESMSC is missing" >&2
+        exit 1
+    fi
+}

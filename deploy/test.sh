@@ -14,6 +14,7 @@ source deploy/test-peers.sh
 need_rust
 ensure_postgres
 ensure_mail_peers
+ensure_kannel
 
 echo "== satupintu: building and running the test suite"
 log="$(mktemp)"

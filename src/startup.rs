@@ -250,6 +250,8 @@ impl Application {
         let store = self.state.store.clone();
         tracing::info!(%addr, "satupintu listening");
         let app = http::router(self.state, self.channel_routes);
+        // Webhooks with an IP allow-list need the caller's address.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await;

@@ -7,6 +7,7 @@ pub mod channel;
 pub mod email;
 pub mod message;
 pub mod reply;
+pub mod sms;
 pub mod telegram;
 pub mod tracking_code;
 pub mod webform;

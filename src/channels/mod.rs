@@ -70,6 +70,9 @@ impl ChannelsConfig {
         if self.whatsapp.is_some() {
             channels.push(adapters::Channel::Whatsapp);
         }
+        if self.sms.is_some() {
+            channels.push(adapters::Channel::Sms);
+        }
         channels
     }
 

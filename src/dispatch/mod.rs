@@ -230,14 +230,14 @@ impl Dispatcher {
                 return;
             }
         };
-        self.metrics.delivery(
-            &row.destination,
-            if result.is_ok() {
-                "delivered"
-            } else {
-                "failed"
-            },
-        );
+        let outcome = if result.is_ok() {
+            "delivered"
+        } else {
+            "failed"
+        };
         self.finish(&row, started, result).await;
+        // Counted once the result is recorded, so the count never runs
+        // ahead of what the outbox shows.
+        self.metrics.delivery(&row.destination, outcome);
     }
 }

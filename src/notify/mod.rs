@@ -134,7 +134,8 @@ impl Notifier {
             recipient,
             payload: MessagePayload {
                 purpose: "ack".into(),
-                text: texts::acknowledgment(
+                text: texts::acknowledgment_for(
+                    msg.channel,
                     self.language,
                     &self.city,
                     code,

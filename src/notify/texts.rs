@@ -1,8 +1,10 @@
 //! What citizens read: acknowledgments and status updates, in Bahasa
 //! Indonesia first, English when configured. Short enough for one SMS
-//! where it matters (the acknowledgment fits in 160 characters without the link).
+//! where it matters (on SMS the acknowledgment has a one-SMS form, without the link).
 
 use crate::complaint::Status;
+use adapters::sms::segments;
+use adapters::Channel;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -37,6 +39,42 @@ pub fn acknowledgment(lang: MessageLanguage, city: &str, code: &str, status_url:
              Send \"CEK {code}\" to see its status, or open {status_url}"
         ),
     )
+}
+
+/// The acknowledgment as `channel` carries it: on SMS a short form that
+/// fits one SMS (160 GSM-7 characters, or 70 when the city's name needs
+/// UCS-2), dropping the city's name when it would not fit.
+pub fn acknowledgment_for(
+    channel: Channel,
+    lang: MessageLanguage,
+    city: &str,
+    code: &str,
+    status_url: &str,
+) -> String {
+    if channel != Channel::Sms {
+        return acknowledgment(lang, city, code, status_url);
+    }
+    let with_city = sms_acknowledgment(lang, Some(city), code);
+    if segments::fits_one(&with_city) {
+        with_city
+    } else {
+        sms_acknowledgment(lang, None, code)
+    }
+}
+
+fn sms_acknowledgment(lang: MessageLanguage, city: Option<&str>, code: &str) -> String {
+    let city = city.map(|c| format!("{c}: ")).unwrap_or_default();
+    match lang {
+        MessageLanguage::Id => {
+            format!("{city}Pengaduan Anda diterima. Kode: {code}. Cek status: kirim CEK {code}")
+        }
+        MessageLanguage::En => {
+            format!("{city}Your complaint was received. Code: {code}. Status: send CEK {code}")
+        }
+        MessageLanguage::Both => format!(
+            "{city}Pengaduan diterima/Complaint received. Kode/Code: {code}. Kirim/Send: CEK {code}"
+        ),
+    }
 }
 
 pub fn acknowledgment_subject(lang: MessageLanguage, code: &str) -> String {
@@ -151,6 +189,69 @@ pub fn joined(lang: MessageLanguage, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The configured city's name, and the longest Indonesian ones.
+    fn city_names() -> Vec<String> {
+        let config: toml::Value = toml::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/config/satupintu.toml"
+            ))
+            .expect("the default configuration"),
+        )
+        .expect("valid TOML");
+        let configured = config["city"]["name"]
+            .as_str()
+            .expect("city.name")
+            .to_string();
+        vec![
+            configured,
+            "Kabupaten Kepulauan Siau Tagulandang Biaro".into(),
+            "Kabupaten Penukal Abab Lematang Ilir".into(),
+            "Kota Administrasi Jakarta Selatan".into(),
+            "Kabupaten Pangkajene dan Kepulauan".into(),
+            "Kota Bukittinggi “Kota Wisata”".into(),
+            "x".repeat(300),
+        ]
+    }
+
+    #[test]
+    fn the_sms_acknowledgment_fits_one_sms_for_any_city_and_code() {
+        let codes = ["ZZZZZZZZZZ", "2222222222", "ABCDE23456"];
+        for lang in [
+            MessageLanguage::Id,
+            MessageLanguage::En,
+            MessageLanguage::Both,
+        ] {
+            for city in city_names() {
+                for code in codes {
+                    let text = acknowledgment_for(Channel::Sms, lang, &city, code, "https://x/p");
+                    let count = segments::count(&text);
+                    assert_eq!(count.segments, 1, "{lang:?} {city}: {text}");
+                    if count.encoding == segments::Encoding::Gsm7 {
+                        assert!(count.units <= 160);
+                    }
+                    assert!(text.contains(&format!("CEK {code}")), "{text}");
+                }
+            }
+        }
+        let padang = acknowledgment_for(
+            Channel::Sms,
+            MessageLanguage::Id,
+            "Kota Padang",
+            "ABCDE23456",
+            "u",
+        );
+        assert!(padang.starts_with("Kota Padang: "));
+        let other = acknowledgment_for(
+            Channel::Whatsapp,
+            MessageLanguage::Id,
+            "Kota Padang",
+            "ABCDE23456",
+            "u",
+        );
+        assert!(other.contains("Kode pelacakan"));
+    }
 
     #[test]
     fn acknowledgment_names_the_code_in_the_chosen_language() {

@@ -5,6 +5,7 @@ pub mod complaints;
 pub mod cursors;
 pub mod entity;
 pub mod outbox;
+pub mod sms;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{

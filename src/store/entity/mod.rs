@@ -12,3 +12,4 @@ pub mod delivery_attempt;
 pub mod inbound_message;
 pub mod outbox;
 pub mod sla_clock;
+pub mod sms_part;

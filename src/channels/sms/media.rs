@@ -1,0 +1,196 @@
+//! The `media:sms` outbox destination: downloads a photo a gateway only
+//! linked to (Twilio MMS, a mapped gateway's media URL) and hands it to
+//! intake to store, or has it refused (too large, a type not allowed).
+//! Retries and dead letters are the outbox's; the complaint is intake's.
+
+use crate::dispatch::destination::{DeliveryError, Destination, FailureKind, Job, Receipt};
+use crate::intake::Intake;
+use crate::metrics::Metrics;
+use adapters::sms::media::{fetch, MediaAuth, MediaError, MediaLimits};
+use adapters::Channel;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// `[channels.sms.media]`: what the city keeps of linked media.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Largest file kept, in bytes; larger ones are refused and noted on
+    /// the complaint's timeline.
+    pub max_bytes: u64,
+    /// MIME types kept, checked against the file's content.
+    pub allowed_types: Vec<String>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            max_bytes: 5 * 1024 * 1024,
+            allowed_types: [
+                "image/jpeg",
+                "image/png",
+                "image/gif",
+                "image/webp",
+                "video/mp4",
+                "video/3gpp",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// Basic-auth credentials of an instance's media host.
+pub(crate) struct Credentials {
+    pub username: String,
+    pub password: String,
+    pub api_origin: String,
+}
+
+pub(crate) struct MediaFetcher {
+    pub http: reqwest::Client,
+    pub credentials: HashMap<String, Credentials>,
+    pub intake: Intake,
+    pub limits: MediaLimits,
+    pub metrics: Metrics,
+}
+
+impl MediaFetcher {
+    pub fn new(
+        config: &MediaConfig,
+        credentials: HashMap<String, Credentials>,
+        intake: Intake,
+        metrics: Metrics,
+    ) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("channels.sms.media: HTTP client: {e}"))?;
+        Ok(MediaFetcher {
+            http,
+            credentials,
+            intake,
+            limits: MediaLimits {
+                max_bytes: config.max_bytes,
+                allowed_types: config.allowed_types.clone(),
+            },
+            metrics,
+        })
+    }
+}
+
+fn storage(e: impl std::fmt::Display) -> DeliveryError {
+    DeliveryError::retryable(format!("storing the attachment: {e}"))
+}
+
+fn refusal(e: &MediaError) -> (&'static str, String) {
+    match e {
+        MediaError::TooLarge { size, limit } => (
+            "too_large",
+            format!(
+                "Lampiran ditolak: berkas {size} byte melebihi batas {limit} byte. / \
+                 Attachment refused: the file of {size} bytes is over the {limit} byte limit."
+            ),
+        ),
+        MediaError::TypeNotAllowed { mime } => (
+            "type_not_allowed",
+            format!(
+                "Lampiran ditolak: jenis berkas `{mime}` tidak diizinkan. / \
+                 Attachment refused: file type `{mime}` is not allowed."
+            ),
+        ),
+        MediaError::Failed { message, .. } => ("failed", message.clone()),
+    }
+}
+
+#[async_trait::async_trait]
+impl Destination for MediaFetcher {
+    fn kind(&self) -> &'static str {
+        "media"
+    }
+
+    async fn deliver(&self, job: &Job) -> Result<Receipt, DeliveryError> {
+        let Some(media) = &job.media else {
+            return Err(DeliveryError::permanent("not an attachment to fetch"));
+        };
+        let p = &media.payload;
+        let complaint_id = job
+            .complaint_id
+            .ok_or_else(|| DeliveryError::permanent("an attachment without a complaint"))?;
+        if self
+            .intake
+            .media_done(p.attachment_id)
+            .await
+            .map_err(storage)?
+        {
+            return Ok(Receipt {
+                external_ref: Some("already stored".into()),
+                ..Default::default()
+            });
+        }
+        let auth = self
+            .credentials
+            .get(&media.channel_account)
+            .map(|c| MediaAuth {
+                username: &c.username,
+                password: &c.password,
+                trusted_origin: Some(&c.api_origin),
+            });
+        match fetch(
+            &self.http,
+            &p.media_ref,
+            &p.declared_mime,
+            auth,
+            &self.limits,
+        )
+        .await
+        {
+            Ok(fetched) => {
+                let stored = self
+                    .intake
+                    .store_media(
+                        Channel::Sms,
+                        complaint_id,
+                        p.attachment_id,
+                        &fetched.bytes,
+                        &fetched.mime,
+                    )
+                    .await
+                    .map_err(storage)?;
+                self.metrics.channel_event("sms", "media", "stored");
+                Ok(Receipt {
+                    external_ref: Some(format!("sha256:{}", stored.sha256)),
+                    ..Default::default()
+                })
+            }
+            Err(MediaError::Failed { retryable, message }) => {
+                let kind = if retryable {
+                    FailureKind::Retryable
+                } else {
+                    FailureKind::Permanent
+                };
+                Err(DeliveryError::new(kind, message))
+            }
+            Err(e) => {
+                let (reason, note) = refusal(&e);
+                self.intake
+                    .refuse_media(Channel::Sms, complaint_id, p.attachment_id, reason, note)
+                    .await
+                    .map_err(storage)?;
+                tracing::warn!(
+                    complaint_id,
+                    attachment_id = p.attachment_id,
+                    field = "media",
+                    reason,
+                    "SMS gateway attachment refused: {e}"
+                );
+                self.metrics.channel_event("sms", "media_refused", reason);
+                Ok(Receipt {
+                    external_ref: Some(format!("refused:{reason}")),
+                    ..Default::default()
+                })
+            }
+        }
+    }
+}
