@@ -33,6 +33,7 @@ mod sms_mapped;
 mod sms_secrets;
 mod sms_smssync;
 mod sms_twilio;
+mod status_fallback;
 mod status_loop;
 mod submit;
 mod telegram;
