@@ -6,11 +6,13 @@
 pub mod attachments;
 mod commands;
 mod create;
+mod duplicates;
 mod edits;
 mod followup;
 pub mod remote_media;
 
 use crate::complaint::Status;
+use crate::dedup::Dedup;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::routing::Routing;
@@ -48,6 +50,8 @@ pub enum Outcome {
     Joined,
     /// A command (`CEK`, an empty message), answered without a new complaint.
     Answered,
+    /// The citizen sent their open complaint again; it recorded the repeat.
+    Repeated,
 }
 
 impl Accepted {
@@ -80,6 +84,7 @@ pub struct Intake {
     followup_window: chrono::Duration,
     /// Channels whose remote attachments are fetched through the outbox.
     media_channels: Arc<Vec<adapters::Channel>>,
+    dedup: Arc<Dedup>,
 }
 
 impl Intake {
@@ -103,7 +108,21 @@ impl Intake {
             sla,
             followup_window,
             media_channels: Arc::default(),
+            dedup: Arc::new(Dedup::new(crate::config::DedupConfig {
+                enabled: false,
+                ..Default::default()
+            })),
         }
+    }
+
+    /// Recognises repeats and duplicates with `dedup` (off until given).
+    pub fn with_dedup(mut self, dedup: Arc<Dedup>) -> Self {
+        self.dedup = dedup;
+        self
+    }
+
+    pub fn dedup(&self) -> &Arc<Dedup> {
+        &self.dedup
     }
 
     pub fn attachments(&self) -> &AttachmentStore {
@@ -286,6 +305,7 @@ impl Intake {
             outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
         }
 
+        let mut remember = None;
         let chat = msg.channel != Channel::Webform;
         let command = if chat { commands::parse(msg) } else { None };
         let (complaint, outcome) = if let Some(command) = command {
@@ -322,20 +342,67 @@ impl Intake {
             .await?;
             (Some(c), Outcome::Joined)
         } else {
-            let (c, _) = create::complaint(
-                &*txn,
-                &self.media_channels,
-                &self.routing,
-                &self.notifier,
-                msg,
-                inbound.id,
-                citizen_id,
-                stored,
-                now,
-            )
-            .await?;
-            self.sla.on_created(&*txn, c.id, now).await?;
-            (Some(c), Outcome::Created)
+            // Routing is pure: decided before the complaint row so the row
+            // carries its category, area and priority from the start.
+            let decision = self.routing.decide(msg);
+            let sig = match self.dedup.enabled() {
+                true => self.dedup.signature(&msg.text),
+                false => None,
+            };
+            let repeat = match &sig {
+                Some(sig) => {
+                    duplicates::find_repeat(&*txn, &self.dedup, citizen_id, sig, now).await?
+                }
+                None => None,
+            };
+            if let Some(c) = repeat {
+                create::store_attachments(
+                    &*txn,
+                    &self.media_channels,
+                    c.id,
+                    inbound.id,
+                    msg,
+                    stored,
+                    now,
+                )
+                .await?;
+                duplicates::record_repeat(&*txn, &self.notifier, &c, msg, now).await?;
+                (Some(c), Outcome::Repeated)
+            } else {
+                let first = match &sig {
+                    Some(sig) => {
+                        duplicates::find_first(
+                            &*txn,
+                            &self.dedup,
+                            citizen_id,
+                            msg,
+                            &decision,
+                            sig,
+                            now,
+                        )
+                        .await?
+                    }
+                    None => None,
+                };
+                let (c, _) = create::complaint(
+                    &*txn,
+                    &self.media_channels,
+                    &decision,
+                    first.as_ref(),
+                    &self.notifier,
+                    msg,
+                    inbound.id,
+                    citizen_id,
+                    stored,
+                    now,
+                )
+                .await?;
+                if first.is_none() {
+                    self.sla.on_created(&*txn, c.id, now).await?;
+                    remember = sig.map(|sig| (c.id, sig));
+                }
+                (Some(c), Outcome::Created)
+            }
         };
 
         if let Some(c) = &complaint {
@@ -344,6 +411,10 @@ impl Intake {
             linked.update(&*txn).await?;
         }
         txn.commit().await?;
+        if let Some((id, sig)) = remember {
+            // Only once committed: the index never points at a rolled-back row.
+            self.dedup.remember(id, sig, now);
+        }
         Ok(Accepted {
             complaint_id: complaint.as_ref().map(|c| c.id),
             tracking_code: complaint
