@@ -7,6 +7,7 @@ use crate::startup::{shutdown_signal, Application};
 use crate::store::Store;
 mod citizen;
 mod complaint;
+mod duplicates;
 mod outbox;
 mod report;
 mod rules;

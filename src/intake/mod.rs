@@ -9,6 +9,7 @@ mod create;
 mod duplicates;
 mod edits;
 mod followup;
+pub mod relink;
 pub mod remote_media;
 
 use crate::complaint::Status;

@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use crate::on_both_backends;
 use adapters::{Address, Attachment, Channel, InboundMessage, MediaRef};
-use satupintu::intake::Outcome;
+use satupintu::intake::{relink, Outcome};
 use satupintu::notify::MessagePayload;
 use satupintu::store::entity::{complaint_event, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -248,3 +248,76 @@ on_both_backends!(
     three_citizens_one_forwarded_complaint,
     similar_texts_about_different_kelurahan,
 );
+
+async fn operators_unlink_and_link(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let mut config = test_config(&db, dir.path(), None);
+    config.dedup.enabled = true;
+    let sla = config.sla.build(&config.city).unwrap();
+    let app = TestApp::spawn(config).await;
+    let text = "Sampah menumpuk di pinggir pantai Purus tidak diangkut seminggu, bau busuk";
+    let a = app
+        .intake
+        .accept(sms("s1", "081211110001", text))
+        .await
+        .unwrap();
+    let b = app
+        .intake
+        .accept(sms("s2", "081211110002", text))
+        .await
+        .unwrap();
+    let db = app.store.clone();
+    let row = |id: i64| {
+        let db = db.clone();
+        async move {
+            satupintu::store::entity::complaint::Entity::find_by_id(id)
+                .one(db.db())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (first, second) = (a.complaint_id.unwrap(), b.complaint_id.unwrap());
+    assert_eq!(row(second).await.duplicate_of, Some(first));
+    assert_eq!(deliveries(&app).await.len(), 1);
+
+    // A false match: unlinked, it is routed and delivered on its own.
+    relink::unlink(&app.store, &app.routing, &sla, &row(second).await, "rina")
+        .await
+        .unwrap();
+    let unlinked = row(second).await;
+    assert_eq!(unlinked.duplicate_of, None);
+    assert_eq!(unlinked.status, "received");
+    let rows = deliveries(&app).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().any(|r| r.complaint_id == Some(second)));
+    let ev = events(&app, second, "unlinked").await;
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].actor, "operator:rina");
+    assert!(
+        relink::unlink(&app.store, &app.routing, &sla, &unlinked, "rina")
+            .await
+            .is_err()
+    );
+
+    // A missed match: linked by the operator.
+    relink::link(&app.store, &row(second).await, &row(first).await, "rina")
+        .await
+        .unwrap();
+    let linked = row(second).await;
+    assert_eq!(linked.duplicate_of, Some(first));
+    assert_eq!(linked.status, "duplicate");
+    assert!(events(&app, first, "ikut_melapor")
+        .await
+        .iter()
+        .any(|e| e.actor == "operator:rina"));
+    assert!(
+        relink::link(&app.store, &row(first).await, &row(first).await, "rina")
+            .await
+            .is_err()
+    );
+    app.stop().await;
+}
+
+on_both_backends!(operators_unlink_and_link);
