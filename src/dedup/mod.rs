@@ -2,6 +2,7 @@
 //! complaint, or reports the problem another citizen reported first. It
 //! judges and remembers signatures; it never writes complaints (intake does).
 
+pub mod eval;
 pub mod index;
 pub mod minhash;
 pub mod place;
