@@ -6,10 +6,52 @@ use super::minhash::Signature;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 
+/// The complaints in one bucket. Most buckets hold one complaint; keeping
+/// it inline saves an allocation per band per complaint.
+#[derive(Debug)]
+enum Ids {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl Ids {
+    fn push(&mut self, id: i64) {
+        match self {
+            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
+            Ids::Many(ids) => ids.push(id),
+        }
+    }
+
+    /// Removes `id`; true when the bucket is now empty.
+    fn remove(&mut self, id: i64) -> bool {
+        match self {
+            Ids::One(x) => *x == id,
+            Ids::Many(ids) => {
+                ids.retain(|&x| x != id);
+                match ids.as_slice() {
+                    [] => true,
+                    [only] => {
+                        *self = Ids::One(*only);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[i64] {
+        match self {
+            Ids::One(x) => std::slice::from_ref(x),
+            Ids::Many(ids) => ids,
+        }
+    }
+}
+
 pub struct LshIndex {
     bands: usize,
     rows: usize,
-    buckets: Vec<HashMap<u64, Vec<i64>>>,
+    buckets: Vec<HashMap<u64, Ids>>,
     entries: HashMap<i64, Signature>,
     /// Insertion order with times, for evicting what left the window.
     order: VecDeque<(DateTime<Utc>, i64)>,
@@ -62,7 +104,12 @@ impl LshIndex {
         self.remove(id);
         let keys: Vec<u64> = self.band_keys(&sig).collect();
         for (band, key) in keys.into_iter().enumerate() {
-            self.buckets[band].entry(key).or_default().push(id);
+            match self.buckets[band].get_mut(&key) {
+                Some(ids) => ids.push(id),
+                None => {
+                    self.buckets[band].insert(key, Ids::One(id));
+                }
+            }
         }
         self.entries.insert(id, sig);
         self.order.push_back((at, id));
@@ -75,8 +122,7 @@ impl LshIndex {
         let keys: Vec<u64> = self.band_keys(&sig).collect();
         for (band, key) in keys.into_iter().enumerate() {
             if let Some(ids) = self.buckets[band].get_mut(&key) {
-                ids.retain(|&x| x != id);
-                if ids.is_empty() {
+                if ids.remove(id) {
                     self.buckets[band].remove(&key);
                 }
             }
@@ -100,7 +146,7 @@ impl LshIndex {
         let mut ids: Vec<i64> = Vec::new();
         for (band, key) in self.band_keys(sig).enumerate() {
             if let Some(found) = self.buckets[band].get(&key) {
-                ids.extend(found);
+                ids.extend(found.as_slice());
             }
         }
         ids.sort_unstable();

@@ -9,6 +9,7 @@ mod create;
 mod duplicates;
 mod edits;
 mod followup;
+mod fresh;
 pub mod relink;
 pub mod remote_media;
 
@@ -343,67 +344,10 @@ impl Intake {
             .await?;
             (Some(c), Outcome::Joined)
         } else {
-            // Routing is pure: decided before the complaint row so the row
-            // carries its category, area and priority from the start.
-            let decision = self.routing.decide(msg);
-            let sig = match self.dedup.enabled() {
-                true => self.dedup.signature(&msg.text),
-                false => None,
-            };
-            let repeat = match &sig {
-                Some(sig) => {
-                    duplicates::find_repeat(&*txn, &self.dedup, citizen_id, sig, now).await?
-                }
-                None => None,
-            };
-            if let Some(c) = repeat {
-                create::store_attachments(
-                    &*txn,
-                    &self.media_channels,
-                    c.id,
-                    inbound.id,
-                    msg,
-                    stored,
-                    now,
-                )
-                .await?;
-                duplicates::record_repeat(&*txn, &self.notifier, &c, msg, now).await?;
-                (Some(c), Outcome::Repeated)
-            } else {
-                let first = match &sig {
-                    Some(sig) => {
-                        duplicates::find_first(
-                            &*txn,
-                            &self.dedup,
-                            citizen_id,
-                            msg,
-                            &decision,
-                            sig,
-                            now,
-                        )
-                        .await?
-                    }
-                    None => None,
-                };
-                let (c, _) = create::complaint(
-                    &*txn,
-                    &self.media_channels,
-                    &decision,
-                    first.as_ref(),
-                    &self.notifier,
-                    msg,
-                    inbound.id,
-                    citizen_id,
-                    stored,
-                    now,
-                )
-                .await?;
-                if first.is_none() {
-                    self.sla.on_created(&*txn, c.id, now).await?;
-                    remember = sig.map(|sig| (c.id, sig));
-                }
-                (Some(c), Outcome::Created)
-            }
+            let (c, outcome, first_report) =
+                fresh::handle(self, &*txn, msg, inbound.id, citizen_id, stored, now).await?;
+            remember = first_report;
+            (Some(c), outcome)
         };
 
         if let Some(c) = &complaint {
