@@ -7,6 +7,7 @@ pub mod channels;
 pub mod cli;
 pub mod complaint;
 pub mod config;
+pub mod dedup;
 pub mod dispatch;
 pub mod http;
 pub mod identity;

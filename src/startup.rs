@@ -116,6 +116,9 @@ impl Application {
             Routing::load(RoutingSource::from_config(&config), metrics.clone())
                 .map_err(|e| StartError::Config(format!("routing rules:\n{e}")))?,
         );
+        let dedup = Arc::new(crate::dedup::Dedup::new(config.dedup.clone()));
+        let indexed = dedup.rebuild(store.db()).await?;
+        tracing::info!(indexed, "duplicate index built");
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
@@ -126,7 +129,8 @@ impl Application {
             sla.clone(),
             chrono::Duration::minutes(config.intake.followup_window_minutes.into()),
         )
-        .fetch_media_for(config.channels.media_channels());
+        .fetch_media_for(config.channels.media_channels())
+        .with_dedup(dedup);
         let lapor = lapor_pollers(&config, &store, &notifier, &sla).map_err(StartError::Config)?;
         let channels = channels::build(
             &config.channels,

@@ -32,6 +32,25 @@ pub enum ComplaintCommand {
         #[arg(long)]
         operator: Option<String>,
     },
+    /// Undo a duplicate link: the complaint is routed and delivered on its own.
+    Unlink {
+        /// Tracking code of the linked complaint.
+        code: String,
+        /// Who is making the change (default: $USER).
+        #[arg(long)]
+        operator: Option<String>,
+    },
+    /// Link a missed duplicate to the first report of the same problem.
+    Link {
+        /// Tracking code of the later report.
+        code: String,
+        /// Tracking code of the first report.
+        #[arg(long)]
+        to: String,
+        /// Who is making the change (default: $USER).
+        #[arg(long)]
+        operator: Option<String>,
+    },
 }
 
 pub async fn run(config: &Config, cmd: ComplaintCommand) -> ExitCode {
@@ -41,8 +60,16 @@ pub async fn run(config: &Config, cmd: ComplaintCommand) -> ExitCode {
     if let Err(e) = store.migrate().await {
         return fail(format!("migration failed: {e}"));
     }
-    let code = match &cmd {
-        ComplaintCommand::Show { code } | ComplaintCommand::Status { code, .. } => code.clone(),
+    let code = match cmd {
+        ComplaintCommand::Unlink { code, operator } => {
+            return super::duplicates::unlink(config, &store, &code, operator).await
+        }
+        ComplaintCommand::Link { code, to, operator } => {
+            return super::duplicates::link(&store, &code, &to, operator).await
+        }
+        ComplaintCommand::Show { ref code } | ComplaintCommand::Status { ref code, .. } => {
+            code.clone()
+        }
     };
     let Ok(code) = TrackingCode::parse(&code) else {
         return fail(format!("`{code}` is not a valid tracking code"));
@@ -146,6 +173,9 @@ pub async fn run(config: &Config, cmd: ComplaintCommand) -> ExitCode {
                 }
                 Err(e) => fail(format!("cannot change the status: {e}")),
             }
+        }
+        ComplaintCommand::Unlink { .. } | ComplaintCommand::Link { .. } => {
+            unreachable!("answered above")
         }
     }
 }

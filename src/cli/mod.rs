@@ -7,6 +7,8 @@ use crate::startup::{shutdown_signal, Application};
 use crate::store::Store;
 mod citizen;
 mod complaint;
+mod dedup;
+mod duplicates;
 mod outbox;
 mod report;
 mod rules;
@@ -64,6 +66,9 @@ pub enum Command {
     /// Citizen records: merges and their undoing.
     #[command(subcommand)]
     Citizen(CitizenCommand),
+    /// Duplicate detection: measure it on labelled pairs.
+    #[command(subcommand)]
+    Dedup(dedup::DedupCommand),
     /// Routing rules: check a file, try it on messages, measure it.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -110,6 +115,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Report(cmd) => report::run(&config, cmd).await,
         Command::Citizen(cmd) => citizen::run(&config, cmd).await,
         Command::Rules(cmd) => rules::run(&config, cmd),
+        Command::Dedup(cmd) => dedup::run(&config, cmd),
     }
 }
 

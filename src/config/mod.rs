@@ -3,11 +3,13 @@
 //! Secrets are only named here (see [`secret`]); their values never are.
 
 mod city;
+mod dedup;
 mod destinations;
 mod routing;
 mod secret;
 
 pub use city::{CityConfig, UtcOffset};
+pub use dedup::DedupConfig;
 pub use destinations::{
     AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, LaporStatusConfig, WebhookConfig,
 };
@@ -36,6 +38,8 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     pub notify: NotifyConfig,
     pub intake: IntakeConfig,
+    /// Repeats of a citizen's complaint and other citizens' reports of the same problem.
+    pub dedup: DedupConfig,
     pub sla: SlaConfig,
     /// Citizen channels besides the web form.
     pub channels: crate::channels::ChannelsConfig,
@@ -380,6 +384,7 @@ impl Config {
             }
         }
         problems.extend(self.channels.validate());
+        problems.extend(self.dedup.validate());
         if let Err(e) = self.city.offset() {
             problems.push(e);
         }

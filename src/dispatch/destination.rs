@@ -21,6 +21,8 @@ pub struct ComplaintPayload {
     /// Absent when the reporter asked to be anonymous towards agencies.
     pub reporter: Option<Reporter>,
     pub attachments: Vec<AttachmentPayload>,
+    /// Citizens who reported this problem when it was forwarded.
+    pub reporter_count: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -119,7 +119,9 @@ async fn complaint_payload<C: ConnectionTrait>(
         })
         .collect();
     let has_location = c.lat.is_some() || c.address_text.is_some() || c.kelurahan_code.is_some();
+    let reporter_count = crate::store::complaints::reporter_count(db, c.id).await?;
     let payload = ComplaintPayload {
+        reporter_count,
         tracking_code: c.tracking_code.clone(),
         title: c.title.clone(),
         body: c.body.clone(),

@@ -52,6 +52,8 @@ struct QueueItem {
     rahasia: bool,
     lapor_tracking_id: Option<String>,
     reporter: Option<Reporter>,
+    /// Citizens who reported this problem (linked duplicates included).
+    reporters: u64,
 }
 
 fn unauthorized(id: &str, en: &str) -> Response {
@@ -208,6 +210,7 @@ async fn load(
             rahasia: c.rahasia,
             lapor_tracking_id: c.lapor_tracking_id,
             reporter,
+            reporters: crate::store::complaints::reporter_count(db, c.id).await?,
         });
     }
     Ok(items)

@@ -1,12 +1,13 @@
 //! A new complaint from a message: the complaint row with a fresh tracking
 //! code, its attachments, its first timeline entries, the acknowledgment
 //! to the citizen and the deliveries routing decides, in the caller's
-//! transaction.
+//! transaction. A report linked to a first one ("ikut melapor") gets its
+//! own code and acknowledgment but no deliveries: the first's stand.
 
 use super::attachments::Stored;
 use crate::complaint::Status;
 use crate::notify::Notifier;
-use crate::routing::Routing;
+use crate::routing::Decision;
 use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::{attachment, complaint};
 use crate::store::outbox;
@@ -21,7 +22,8 @@ use sea_orm::{
 pub async fn complaint<C: ConnectionTrait>(
     db: &C,
     media_channels: &[adapters::Channel],
-    routing: &Routing,
+    decision: &Decision,
+    duplicate_of: Option<&complaint::Model>,
     notifier: &Notifier,
     msg: &InboundMessage,
     inbound_id: i64,
@@ -30,9 +32,10 @@ pub async fn complaint<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(complaint::Model, TrackingCode), DbErr> {
     let tracking_code = unused_tracking_code(db).await?;
-    // Routing is pure: decided before the complaint row so the row
-    // carries its category, area and priority from the start.
-    let decision = routing.decide(msg);
+    let status = match duplicate_of {
+        Some(_) => Status::Duplicate,
+        None => Status::Received,
+    };
     let location = msg.location.as_ref();
     let complaint = complaint::ActiveModel {
         tracking_code: Set(tracking_code.to_string()),
@@ -49,10 +52,10 @@ pub async fn complaint<C: ConnectionTrait>(
         kelurahan_code: Set(decision.kelurahan_code.clone()),
         anonim: Set(msg.flags.anonim),
         rahasia: Set(msg.flags.rahasia),
-        status: Set(Status::Received.as_str().into()),
+        status: Set(status.as_str().into()),
         lapor_tracking_id: Set(None),
         lapor_transaction_id: Set(None),
-        duplicate_of: Set(None),
+        duplicate_of: Set(duplicate_of.map(|f| f.id)),
         sla_due_at: Set(None),
         priority: Set(decision.priority.map(|p| p.as_str().to_string())),
         sla_class: Set(decision.sla_class.clone()),
@@ -81,7 +84,7 @@ pub async fn complaint<C: ConnectionTrait>(
             actor: &actor,
             kind: "received",
             from_status: None,
-            to_status: Some(Status::Received.as_str()),
+            to_status: Some(status.as_str()),
             note: None,
             data: Some(serde_json::json!({
                 "channel": msg.channel.as_str(),
@@ -96,6 +99,10 @@ pub async fn complaint<C: ConnectionTrait>(
         crate::notify::enqueue(db, ack, now).await?;
     }
 
+    if let Some(first) = duplicate_of {
+        super::duplicates::link_events(db, first, &complaint, &actor, now).await?;
+        return Ok((complaint, tracking_code));
+    }
     for destination in &decision.destinations {
         outbox::new_row(Some(complaint.id), destination, now)
             .insert(db)
@@ -110,7 +117,7 @@ pub async fn complaint<C: ConnectionTrait>(
             from_status: None,
             to_status: None,
             note: Some(decision.summary()),
-            data: Some(serde_json::to_value(&decision).unwrap_or_default()),
+            data: Some(serde_json::to_value(decision).unwrap_or_default()),
             at: now,
         },
     )

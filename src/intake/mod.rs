@@ -6,11 +6,15 @@
 pub mod attachments;
 mod commands;
 mod create;
+mod duplicates;
 mod edits;
 mod followup;
+mod fresh;
+pub mod relink;
 pub mod remote_media;
 
 use crate::complaint::Status;
+use crate::dedup::Dedup;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::routing::Routing;
@@ -48,6 +52,8 @@ pub enum Outcome {
     Joined,
     /// A command (`CEK`, an empty message), answered without a new complaint.
     Answered,
+    /// The citizen sent their open complaint again; it recorded the repeat.
+    Repeated,
 }
 
 impl Accepted {
@@ -80,6 +86,7 @@ pub struct Intake {
     followup_window: chrono::Duration,
     /// Channels whose remote attachments are fetched through the outbox.
     media_channels: Arc<Vec<adapters::Channel>>,
+    dedup: Arc<Dedup>,
 }
 
 impl Intake {
@@ -103,7 +110,21 @@ impl Intake {
             sla,
             followup_window,
             media_channels: Arc::default(),
+            dedup: Arc::new(Dedup::new(crate::config::DedupConfig {
+                enabled: false,
+                ..Default::default()
+            })),
         }
+    }
+
+    /// Recognises repeats and duplicates with `dedup` (off until given).
+    pub fn with_dedup(mut self, dedup: Arc<Dedup>) -> Self {
+        self.dedup = dedup;
+        self
+    }
+
+    pub fn dedup(&self) -> &Arc<Dedup> {
+        &self.dedup
     }
 
     pub fn attachments(&self) -> &AttachmentStore {
@@ -286,6 +307,7 @@ impl Intake {
             outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
         }
 
+        let mut remember = None;
         let chat = msg.channel != Channel::Webform;
         let command = if chat { commands::parse(msg) } else { None };
         let (complaint, outcome) = if let Some(command) = command {
@@ -322,20 +344,10 @@ impl Intake {
             .await?;
             (Some(c), Outcome::Joined)
         } else {
-            let (c, _) = create::complaint(
-                &*txn,
-                &self.media_channels,
-                &self.routing,
-                &self.notifier,
-                msg,
-                inbound.id,
-                citizen_id,
-                stored,
-                now,
-            )
-            .await?;
-            self.sla.on_created(&*txn, c.id, now).await?;
-            (Some(c), Outcome::Created)
+            let (c, outcome, first_report) =
+                fresh::handle(self, &*txn, msg, inbound.id, citizen_id, stored, now).await?;
+            remember = first_report;
+            (Some(c), outcome)
         };
 
         if let Some(c) = &complaint {
@@ -344,6 +356,10 @@ impl Intake {
             linked.update(&*txn).await?;
         }
         txn.commit().await?;
+        if let Some((id, sig)) = remember {
+            // Only once committed: the index never points at a rolled-back row.
+            self.dedup.remember(id, sig, now);
+        }
         Ok(Accepted {
             complaint_id: complaint.as_ref().map(|c| c.id),
             tracking_code: complaint

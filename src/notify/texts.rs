@@ -186,6 +186,16 @@ pub fn joined(lang: MessageLanguage, code: &str) -> String {
     )
 }
 
+/// Tells a citizen who sent the same complaint again that it is already
+/// recorded, with its tracking code.
+pub fn repeat(lang: MessageLanguage, code: &str) -> String {
+    pick(
+        lang,
+        format!("Pengaduan ini sudah kami terima dengan kode {code}; laporan ulang Anda dicatat. Ketik CEK {code} untuk melihat statusnya."),
+        format!("We already have this complaint as {code}; your repeat was recorded. Send CEK {code} for its status."),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

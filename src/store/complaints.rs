@@ -95,3 +95,14 @@ pub async fn set_status<C: ConnectionTrait>(
     )
     .await
 }
+
+/// How many citizens reported the problem: the complaint's own reporter and
+/// every complaint linked to it as "ikut melapor".
+pub async fn reporter_count<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let linked = complaint::Entity::find()
+        .filter(complaint::Column::DuplicateOf.eq(id))
+        .count(db)
+        .await?;
+    Ok(1 + linked)
+}

@@ -17,6 +17,7 @@ mod whatsapp_support;
 mod bad_input;
 mod conversation;
 mod crash_recovery;
+mod dedup;
 mod delivery;
 mod email_inbound;
 mod email_outbound;

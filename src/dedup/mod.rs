@@ -1,0 +1,146 @@
+//! Duplicate detection: whether a new text repeats the same citizen's open
+//! complaint, or reports the problem another citizen reported first. It
+//! judges and remembers signatures; it never writes complaints (intake does).
+
+pub mod eval;
+pub mod index;
+pub mod minhash;
+pub mod place;
+
+use crate::config::DedupConfig;
+use crate::store::entity::complaint;
+use chrono::{DateTime, Duration, Utc};
+use index::LshIndex;
+pub use minhash::Signature;
+use place::{same_place, Place};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use std::sync::Mutex;
+
+/// A report as duplicate detection sees it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub citizen_id: Option<i64>,
+    pub place: Place,
+    pub category: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Report {
+    pub fn of(c: &complaint::Model) -> Report {
+        Report {
+            citizen_id: c.citizen_id,
+            place: Place {
+                lat: c.lat,
+                lon: c.lon,
+                kelurahan_code: c.kelurahan_code.clone(),
+            },
+            category: c.category.clone(),
+            at: c.created_at,
+        }
+    }
+}
+
+pub struct Dedup {
+    config: DedupConfig,
+    index: Mutex<LshIndex>,
+}
+
+impl Dedup {
+    pub fn new(config: DedupConfig) -> Dedup {
+        let index = LshIndex::new(config.lsh_bands, config.lsh_rows);
+        Dedup {
+            config,
+            index: Mutex::new(index),
+        }
+    }
+
+    pub fn config(&self) -> &DedupConfig {
+        &self.config
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.config.enabled
+    }
+
+    pub fn signature(&self, text: &str) -> Option<Signature> {
+        Signature::of(text, self.config.lsh_bands * self.config.lsh_rows)
+    }
+
+    pub fn repeat_window(&self) -> Duration {
+        Duration::days(self.config.repeat_window_days.into())
+    }
+
+    pub fn duplicate_window(&self) -> Duration {
+        Duration::hours(self.config.duplicate_window_hours.into())
+    }
+
+    /// Whether `new` repeats a text whose signature is `old`.
+    pub fn is_repeat(&self, new: &Signature, old: &Signature) -> bool {
+        new.similarity(old) >= self.config.repeat_threshold
+    }
+
+    /// Indexed complaints whose text is near enough to `sig`, most similar first.
+    pub fn candidates(&self, sig: &Signature) -> Vec<(i64, f64)> {
+        let index = self.index.lock().expect("dedup index lock");
+        index
+            .candidates(sig)
+            .into_iter()
+            .filter(|(_, s)| *s >= self.config.duplicate_threshold)
+            .collect()
+    }
+
+    /// Whether `new` (text near enough already) reports the same problem as
+    /// `first`: another citizen, the same place, within the window, and the
+    /// same category when both are known.
+    pub fn same_problem(&self, new: &Report, first: &Report) -> bool {
+        let other_citizen = new.citizen_id.is_none() || new.citizen_id != first.citizen_id;
+        let in_window = new.at - first.at <= self.duplicate_window() && first.at <= new.at;
+        let category = match (&new.category, &first.category) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        other_citizen
+            && in_window
+            && category
+            && same_place(&new.place, &first.place, self.config.radius_m)
+    }
+
+    /// Indexes a first report; forgets what left the window.
+    pub fn remember(&self, id: i64, sig: Signature, at: DateTime<Utc>) {
+        let mut index = self.index.lock().expect("dedup index lock");
+        index.insert(id, sig, at);
+        index.evict_before(Utc::now() - self.duplicate_window());
+    }
+
+    /// No longer a first report (linked to another, closed).
+    pub fn forget(&self, id: i64) {
+        self.index.lock().expect("dedup index lock").remove(id);
+    }
+
+    pub fn indexed(&self) -> usize {
+        self.index.lock().expect("dedup index lock").len()
+    }
+
+    /// Fills the index from the first reports still in the window, oldest first.
+    pub async fn rebuild<C: ConnectionTrait>(&self, db: &C) -> Result<usize, DbErr> {
+        if !self.enabled() {
+            return Ok(0);
+        }
+        let since = Utc::now() - self.duplicate_window();
+        let rows = complaint::Entity::find()
+            .filter(complaint::Column::CreatedAt.gte(since))
+            .filter(complaint::Column::DuplicateOf.is_null())
+            .filter(complaint::Column::Status.is_not_in(["closed", "rejected", "duplicate"]))
+            .order_by_asc(complaint::Column::CreatedAt)
+            .all(db)
+            .await?;
+        let mut n = 0;
+        for c in rows {
+            if let Some(sig) = self.signature(&c.body) {
+                self.remember(c.id, sig, c.created_at);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,167 @@
+//! Repeats and duplicates at intake: the same citizen's near-identical text
+//! answers with their existing complaint; another citizen's report of the
+//! same problem is linked to the first ("ikut melapor"). Judging is left to
+//! `dedup`; this step only reads candidates and writes the timeline.
+
+use crate::complaint::Status;
+use crate::dedup::{place::Place, Dedup, Report, Signature};
+use crate::notify::{texts, Notifier};
+use crate::routing::Decision;
+use crate::store::complaints::{add_event, NewEvent};
+use crate::store::entity::complaint;
+use adapters::InboundMessage;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+
+/// Statuses a complaint can still be repeated or joined in.
+fn is_live(c: &complaint::Model) -> bool {
+    c.status
+        .parse::<Status>()
+        .map(|s| s.is_open() || s == Status::Duplicate)
+        .unwrap_or(false)
+}
+
+/// The citizen's live complaint within the repeat window whose text `sig`
+/// repeats, the most recent first.
+pub async fn find_repeat<C: ConnectionTrait>(
+    db: &C,
+    dedup: &Dedup,
+    citizen_id: Option<i64>,
+    sig: &Signature,
+    now: DateTime<Utc>,
+) -> Result<Option<complaint::Model>, DbErr> {
+    let Some(citizen_id) = citizen_id else {
+        return Ok(None);
+    };
+    let mine = complaint::Entity::find()
+        .filter(complaint::Column::CitizenId.eq(citizen_id))
+        .filter(complaint::Column::CreatedAt.gte(now - dedup.repeat_window()))
+        .order_by_desc(complaint::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(mine.into_iter().find(|c| {
+        is_live(c)
+            && dedup
+                .signature(&c.body)
+                .is_some_and(|old| dedup.is_repeat(sig, &old))
+    }))
+}
+
+/// Records a repeat on the complaint and tells the citizen its code.
+pub async fn record_repeat<C: ConnectionTrait>(
+    db: &C,
+    notifier: &Notifier,
+    c: &complaint::Model,
+    msg: &InboundMessage,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let actor = format!("channel:{}", msg.channel);
+    add_event(
+        db,
+        NewEvent {
+            complaint_id: c.id,
+            actor: &actor,
+            kind: "repeat",
+            from_status: None,
+            to_status: None,
+            note: Some(msg.text.trim().to_string()),
+            data: Some(serde_json::json!({
+                "channel": msg.channel.as_str(),
+                "external_id": msg.external_id.as_str(),
+            })),
+            at: now,
+        },
+    )
+    .await?;
+    let text = texts::repeat(notifier.language, &c.tracking_code);
+    if let Some(reply) = notifier.reply(msg, Some(c.id), "repeat", text, Some(&c.tracking_code)) {
+        crate::notify::enqueue(db, reply, now).await?;
+    }
+    Ok(())
+}
+
+/// The first report of the same problem by another citizen, if any: LSH
+/// candidates near enough in text, then place, time and category checked
+/// on their stored rows.
+pub async fn find_first<C: ConnectionTrait>(
+    db: &C,
+    dedup: &Dedup,
+    citizen_id: Option<i64>,
+    msg: &InboundMessage,
+    decision: &Decision,
+    sig: &Signature,
+    now: DateTime<Utc>,
+) -> Result<Option<complaint::Model>, DbErr> {
+    let candidates = dedup.candidates(sig);
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let location = msg.location.as_ref();
+    let new = Report {
+        citizen_id,
+        place: Place {
+            lat: location.and_then(|l| l.lat),
+            lon: location.and_then(|l| l.lon),
+            kelurahan_code: decision.kelurahan_code.clone(),
+        },
+        category: decision.category.clone().or_else(|| msg.category.clone()),
+        at: now,
+    };
+    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
+    let rows = complaint::Entity::find()
+        .filter(complaint::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    // Most similar first, as the index ranked them.
+    for id in ids {
+        let Some(c) = rows.iter().find(|c| c.id == id) else {
+            continue;
+        };
+        if c.duplicate_of.is_none() && is_live(c) && dedup.same_problem(&new, &Report::of(c)) {
+            return Ok(Some(c.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// The `ikut_melapor` entries: on the first, who joined; on the new one,
+/// which it joined.
+pub async fn link_events<C: ConnectionTrait>(
+    db: &C,
+    first: &complaint::Model,
+    joined: &complaint::Model,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    add_event(
+        db,
+        NewEvent {
+            complaint_id: first.id,
+            actor,
+            kind: "ikut_melapor",
+            from_status: None,
+            to_status: None,
+            note: Some(format!("Warga lain ikut melapor: {}", joined.tracking_code)),
+            data: Some(serde_json::json!({ "joined": joined.tracking_code })),
+            at: now,
+        },
+    )
+    .await?;
+    add_event(
+        db,
+        NewEvent {
+            complaint_id: joined.id,
+            actor,
+            kind: "ikut_melapor",
+            from_status: None,
+            to_status: None,
+            note: Some(format!(
+                "Ikut melapor pada pengaduan {}",
+                first.tracking_code
+            )),
+            data: Some(serde_json::json!({ "duplicate_of": first.tracking_code })),
+            at: now,
+        },
+    )
+    .await
+}
