@@ -4,6 +4,7 @@
 //! lives in `adapters/`; routing and storage know nothing of channels.
 
 pub mod email;
+mod media;
 pub mod sms;
 pub mod telegram;
 pub mod whatsapp;

@@ -3,6 +3,7 @@
 //! intake to store, or has it refused (too large, a type not allowed).
 //! Retries and dead letters are the outbox's; the complaint is intake's.
 
+use crate::channels::media::{refusal, storage};
 use crate::dispatch::destination::{DeliveryError, Destination, FailureKind, Job, Receipt};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
@@ -77,30 +78,6 @@ impl MediaFetcher {
             },
             metrics,
         })
-    }
-}
-
-fn storage(e: impl std::fmt::Display) -> DeliveryError {
-    DeliveryError::retryable(format!("storing the attachment: {e}"))
-}
-
-fn refusal(e: &MediaError) -> (&'static str, String) {
-    match e {
-        MediaError::TooLarge { size, limit } => (
-            "too_large",
-            format!(
-                "Lampiran ditolak: berkas {size} byte melebihi batas {limit} byte. / \
-                 Attachment refused: the file of {size} bytes is over the {limit} byte limit."
-            ),
-        ),
-        MediaError::TypeNotAllowed { mime } => (
-            "type_not_allowed",
-            format!(
-                "Lampiran ditolak: jenis berkas `{mime}` tidak diizinkan. / \
-                 Attachment refused: file type `{mime}` is not allowed."
-            ),
-        ),
-        MediaError::Failed { message, .. } => ("failed", message.clone()),
     }
 }
 

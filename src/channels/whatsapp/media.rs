@@ -3,6 +3,7 @@
 //! it refused (too large, a type not allowed). Retries and dead letters are
 //! the outbox's; this never touches the complaint itself.
 
+use crate::channels::media::{refusal, storage};
 use crate::dispatch::destination::{DeliveryError, Destination, FailureKind, Job, Receipt};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
@@ -14,31 +15,6 @@ pub struct MediaFetcher {
     pub intake: Intake,
     pub limits: MediaLimits,
     pub metrics: Metrics,
-}
-
-fn storage(e: impl std::fmt::Display) -> DeliveryError {
-    DeliveryError::retryable(format!("storing the attachment: {e}"))
-}
-
-/// Why a file is refused, for the operator in Indonesian and English.
-fn refusal(e: &MediaError) -> (&'static str, String) {
-    match e {
-        MediaError::TooLarge { size, limit } => (
-            "too_large",
-            format!(
-                "Lampiran ditolak: berkas {size} byte melebihi batas {limit} byte. / \
-                 Attachment refused: the file of {size} bytes is over the {limit} byte limit."
-            ),
-        ),
-        MediaError::TypeNotAllowed { mime } => (
-            "type_not_allowed",
-            format!(
-                "Lampiran ditolak: jenis berkas `{mime}` tidak diizinkan. / \
-                 Attachment refused: file type `{mime}` is not allowed."
-            ),
-        ),
-        MediaError::Failed { message, .. } => ("failed", message.clone()),
-    }
 }
 
 #[async_trait::async_trait]
