@@ -48,6 +48,11 @@ impl Ids {
     }
 }
 
+/// Most complaints read from one bucket, newest first. A bucket holding
+/// thousands shares only common wording; reading all of it would make a
+/// lookup grow with the store, and the newest reports are the likely firsts.
+const MAX_PER_BUCKET: usize = 64;
+
 pub struct LshIndex {
     bands: usize,
     rows: usize,
@@ -146,7 +151,7 @@ impl LshIndex {
         let mut ids: Vec<i64> = Vec::new();
         for (band, key) in self.band_keys(sig).enumerate() {
             if let Some(found) = self.buckets[band].get(&key) {
-                ids.extend(found.as_slice());
+                ids.extend(found.as_slice().iter().rev().take(MAX_PER_BUCKET));
             }
         }
         ids.sort_unstable();
