@@ -3,11 +3,11 @@
 //! intake to store, or has it refused (too large, a type not allowed).
 //! Retries and dead letters are the outbox's; the complaint is intake's.
 
-use crate::channels::media::{refusal, storage};
-use crate::dispatch::destination::{DeliveryError, Destination, FailureKind, Job, Receipt};
+use crate::channels::media::{settle_fetch, storage};
+use crate::dispatch::destination::{DeliveryError, Destination, Job, Receipt};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
-use adapters::sms::media::{fetch, MediaAuth, MediaError, MediaLimits};
+use adapters::sms::media::{fetch, MediaAuth, MediaLimits};
 use adapters::Channel;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -114,60 +114,22 @@ impl Destination for MediaFetcher {
                 password: &c.password,
                 trusted_origin: Some(&c.api_origin),
             });
-        match fetch(
+        let fetched = fetch(
             &self.http,
             &p.media_ref,
             &p.declared_mime,
             auth,
             &self.limits,
         )
+        .await;
+        settle_fetch(
+            &self.intake,
+            &self.metrics,
+            Channel::Sms,
+            complaint_id,
+            p.attachment_id,
+            fetched,
+        )
         .await
-        {
-            Ok(fetched) => {
-                let stored = self
-                    .intake
-                    .store_media(
-                        Channel::Sms,
-                        complaint_id,
-                        p.attachment_id,
-                        &fetched.bytes,
-                        &fetched.mime,
-                    )
-                    .await
-                    .map_err(storage)?;
-                self.metrics.channel_event("sms", "media", "stored");
-                Ok(Receipt {
-                    external_ref: Some(format!("sha256:{}", stored.sha256)),
-                    ..Default::default()
-                })
-            }
-            Err(MediaError::Failed { retryable, message }) => {
-                let kind = if retryable {
-                    FailureKind::Retryable
-                } else {
-                    FailureKind::Permanent
-                };
-                Err(DeliveryError::new(kind, message))
-            }
-            Err(e) => {
-                let (reason, note) = refusal(&e);
-                self.intake
-                    .refuse_media(Channel::Sms, complaint_id, p.attachment_id, reason, note)
-                    .await
-                    .map_err(storage)?;
-                tracing::warn!(
-                    complaint_id,
-                    attachment_id = p.attachment_id,
-                    field = "media",
-                    reason,
-                    "SMS gateway attachment refused: {e}"
-                );
-                self.metrics.channel_event("sms", "media_refused", reason);
-                Ok(Receipt {
-                    external_ref: Some(format!("refused:{reason}")),
-                    ..Default::default()
-                })
-            }
-        }
     }
 }

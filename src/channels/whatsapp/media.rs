@@ -3,11 +3,11 @@
 //! it refused (too large, a type not allowed). Retries and dead letters are
 //! the outbox's; this never touches the complaint itself.
 
-use crate::channels::media::{refusal, storage};
-use crate::dispatch::destination::{DeliveryError, Destination, FailureKind, Job, Receipt};
+use crate::channels::media::{settle_fetch, storage};
+use crate::dispatch::destination::{DeliveryError, Destination, Job, Receipt};
 use crate::intake::Intake;
 use crate::metrics::Metrics;
-use adapters::whatsapp::{GraphClient, MediaError, MediaLimits};
+use adapters::whatsapp::{GraphClient, MediaLimits};
 use adapters::Channel;
 
 pub struct MediaFetcher {
@@ -40,59 +40,15 @@ impl Destination for MediaFetcher {
                 ..Default::default()
             });
         }
-        match self.client.fetch_media(&p.media_ref, &self.limits).await {
-            Ok(fetched) => {
-                let stored = self
-                    .intake
-                    .store_media(
-                        Channel::Whatsapp,
-                        complaint_id,
-                        p.attachment_id,
-                        &fetched.bytes,
-                        &fetched.mime,
-                    )
-                    .await
-                    .map_err(storage)?;
-                self.metrics.channel_event("whatsapp", "media", "stored");
-                Ok(Receipt {
-                    external_ref: Some(format!("sha256:{}", stored.sha256)),
-                    ..Default::default()
-                })
-            }
-            Err(MediaError::Failed { retryable, message }) => {
-                let kind = if retryable {
-                    FailureKind::Retryable
-                } else {
-                    FailureKind::Permanent
-                };
-                Err(DeliveryError::new(kind, message))
-            }
-            Err(e) => {
-                let (reason, note) = refusal(&e);
-                self.intake
-                    .refuse_media(
-                        Channel::Whatsapp,
-                        complaint_id,
-                        p.attachment_id,
-                        reason,
-                        note,
-                    )
-                    .await
-                    .map_err(storage)?;
-                tracing::warn!(
-                    complaint_id = job.complaint_id,
-                    attachment_id = p.attachment_id,
-                    field = "media",
-                    reason,
-                    "WhatsApp attachment refused: {e}"
-                );
-                self.metrics
-                    .channel_event("whatsapp", "media_refused", reason);
-                Ok(Receipt {
-                    external_ref: Some(format!("refused:{reason}")),
-                    ..Default::default()
-                })
-            }
-        }
+        let fetched = self.client.fetch_media(&p.media_ref, &self.limits).await;
+        settle_fetch(
+            &self.intake,
+            &self.metrics,
+            Channel::Whatsapp,
+            complaint_id,
+            p.attachment_id,
+            fetched,
+        )
+        .await
     }
 }
