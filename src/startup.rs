@@ -98,7 +98,9 @@ fn lapor_pollers(
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        let store = Store::connect(&config.database.url, config.database.max_connections).await?;
+        let store = Store::connect(&config.database.url, config.database.max_connections)
+            .await
+            .map(|s| s.with_group_commit(config.database.group_commit()))?;
         store.migrate().await?;
         let metrics = Metrics::new();
         let wakeup = Arc::new(Notify::new());

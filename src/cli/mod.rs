@@ -125,7 +125,9 @@ pub(crate) fn fail(message: String) -> ExitCode {
 }
 
 pub(crate) async fn connect(config: &Config) -> Option<Store> {
-    match Store::connect(&config.database.url, config.database.max_connections).await {
+    match Store::connect(&config.database.url, config.database.max_connections)
+            .await
+            .map(|s| s.with_group_commit(config.database.group_commit())) {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("satupintu: cannot open the database: {e}");

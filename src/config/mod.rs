@@ -81,6 +81,11 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Largest number of pooled connections.
     pub max_connections: u32,
+    /// SQLite: writers arriving together share one commit (one wait for
+    /// the disk). A shared transaction commits when nobody else waits, or
+    /// after this many milliseconds, or with this many writers.
+    pub group_commit_max_delay_ms: u64,
+    pub group_commit_max_writers: usize,
 }
 
 impl Default for DatabaseConfig {
@@ -88,6 +93,17 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             url: "sqlite://data/satupintu.db".into(),
             max_connections: 8,
+            group_commit_max_delay_ms: 10,
+            group_commit_max_writers: 128,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    pub fn group_commit(&self) -> crate::store::group::Policy {
+        crate::store::group::Policy {
+            max_members: self.group_commit_max_writers,
+            max_delay: std::time::Duration::from_millis(self.group_commit_max_delay_ms),
         }
     }
 }
@@ -341,6 +357,9 @@ impl Config {
         let mut problems = Vec::new();
         if !self.database.url.starts_with("sqlite:") && !self.database.url.starts_with("postgres") {
             problems.push("database.url: must start with `sqlite:` or `postgres://`".to_string());
+        }
+        if self.database.group_commit_max_writers == 0 {
+            problems.push("database.group_commit_max_writers: must be at least 1".into());
         }
         if self.database.max_connections == 0 {
             problems.push("database.max_connections: must be at least 1".into());

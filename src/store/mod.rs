@@ -4,48 +4,61 @@
 pub mod complaints;
 pub mod cursors;
 pub mod entity;
+pub mod group;
 pub mod outbox;
 pub mod sms;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DbErr, SqlErr, TransactionTrait,
 };
 use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
     /// SQLite has one writer at a time; writers queue here, in order,
-    /// instead of polling SQLite's busy handler (which ruins tail latency).
-    write_gate: Option<Arc<Mutex<()>>>,
+    /// instead of polling SQLite's busy handler (which ruins tail latency),
+    /// and share commits (see [`group`]).
+    group: Option<Arc<group::Group>>,
 }
 
-/// A write transaction; on SQLite it holds the write gate until it ends.
-pub struct WriteTxn {
-    txn: DatabaseTransaction,
-    _gate: Option<OwnedMutexGuard<()>>,
+/// A write transaction. On SQLite it is one writer's savepoint in a shared
+/// transaction; `commit` still returns only once the work is durable.
+pub struct WriteTxn(Inner);
+
+enum Inner {
+    Own(DatabaseTransaction),
+    Shared(group::Member),
 }
 
 impl Deref for WriteTxn {
     type Target = DatabaseTransaction;
     fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
+        match &self.0 {
+            Inner::Own(txn) => txn,
+            Inner::Shared(member) => member.txn(),
+        }
     }
 }
 
 impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        match self.0 {
+            Inner::Own(txn) => txn.commit().await,
+            Inner::Shared(member) => member.commit().await,
+        }
     }
 
     pub async fn rollback(self) -> Result<(), DbErr> {
-        self.txn.rollback().await
+        match self.0 {
+            Inner::Own(txn) => txn.rollback().await,
+            Inner::Shared(member) => member.rollback().await,
+        }
     }
 }
 
@@ -87,9 +100,22 @@ impl Store {
             db.execute_unprepared("PRAGMA busy_timeout=10000").await?;
         }
         Ok(Store {
+            group: sqlite.then(|| Arc::new(group::Group::new(db.clone(), Default::default()))),
             db,
-            write_gate: sqlite.then(|| Arc::new(Mutex::new(()))),
         })
+    }
+
+    /// Sets when SQLite's shared write transactions commit at the latest.
+    pub fn with_group_commit(mut self, policy: group::Policy) -> Store {
+        if self.group.is_some() {
+            self.group = Some(Arc::new(group::Group::new(self.db.clone(), policy)));
+        }
+        self
+    }
+
+    /// Shared write transactions committed so far (SQLite only).
+    pub fn group_commits(&self) -> Option<usize> {
+        self.group.as_ref().map(|g| g.commits())
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
@@ -105,23 +131,14 @@ impl Store {
     }
 
     /// Starts a transaction that will write. On SQLite it first waits its
-    /// turn at the write gate, then takes the write lock at once (BEGIN
-    /// IMMEDIATE), so writers never fail on a read-to-write upgrade.
+    /// turn for the one writer slot; the shared transaction behind it took
+    /// the write lock at once (BEGIN IMMEDIATE), so writers never fail on a
+    /// read-to-write upgrade.
     pub async fn begin_write(&self) -> Result<WriteTxn, DbErr> {
-        let gate = match &self.write_gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        };
-        let options = if gate.is_some() {
-            TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            }
-        } else {
-            TransactionOptions::default()
-        };
-        let txn = self.db.begin_with_options(options).await?;
-        Ok(WriteTxn { txn, _gate: gate })
+        match &self.group {
+            Some(group) => Ok(WriteTxn(Inner::Shared(group.begin().await?))),
+            None => Ok(WriteTxn(Inner::Own(self.db.begin().await?))),
+        }
     }
 
     /// Readiness: the database answers a trivial query.

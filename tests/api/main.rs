@@ -22,6 +22,7 @@ mod delivery;
 mod email_inbound;
 mod email_outbound;
 mod email_restart;
+mod group_commit;
 mod ops;
 mod pages;
 mod queues;

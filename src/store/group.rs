@@ -1,0 +1,287 @@
+//! Group commit for SQLite. SQLite has one writer, and with
+//! `synchronous=FULL` every commit waits for the disk. Writers therefore
+//! queue here and share one database transaction: each writer's work runs
+//! in its own savepoint (undone alone when that writer fails), and the
+//! shared transaction commits when nobody else is waiting, when it holds
+//! `max_members` writers, or when it has been open for `max_delay`. A
+//! writer's `commit` returns only after the shared transaction is durable,
+//! so "acknowledged only after commit" still holds for every writer.
+//!
+//! Every path that lets go of the writer slot (commit, rollback, an error,
+//! a dropped future) runs the same decision, in a spawned task, so a
+//! cancelled request can never leave a batch open with nobody to commit it.
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
+
+/// When a shared transaction commits at the latest.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub max_members: usize,
+    pub max_delay: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_members: 128,
+            max_delay: Duration::from_millis(10),
+        }
+    }
+}
+
+/// The outcome of a shared transaction, as every member learns it.
+type Outcome = Option<Result<(), String>>;
+
+struct Open {
+    txn: DatabaseTransaction,
+    members: usize,
+    started: Instant,
+    done: watch::Sender<Outcome>,
+}
+
+#[derive(Default)]
+struct Slot {
+    open: Option<Open>,
+}
+
+#[derive(Debug)]
+pub struct Group {
+    db: DatabaseConnection,
+    slot: Arc<Mutex<Slot>>,
+    waiting: Arc<AtomicUsize>,
+    policy: Policy,
+    commits: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot")
+            .field("members", &self.open.as_ref().map(|o| o.members))
+            .finish()
+    }
+}
+
+impl Group {
+    pub fn new(db: DatabaseConnection, policy: Policy) -> Group {
+        Group {
+            db,
+            slot: Arc::default(),
+            waiting: Arc::default(),
+            policy,
+            commits: Arc::default(),
+        }
+    }
+
+    /// Shared transactions committed so far (for tests and metrics).
+    pub fn commits(&self) -> usize {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the writer slot and opens this writer's savepoint in the
+    /// shared transaction, opening that first when none is open.
+    pub async fn begin(&self) -> Result<Member, DbErr> {
+        let ticket = Ticket::new(self);
+        let guard = self.slot.clone().lock_owned().await;
+        ticket.seated();
+        let mut holder = Holder {
+            guard: Some(guard),
+            group: self.handle(),
+        };
+        let slot = holder.guard.as_mut().expect("held");
+        if slot.open.is_none() {
+            let txn = self
+                .db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?;
+            slot.open = Some(Open {
+                txn,
+                members: 0,
+                started: Instant::now(),
+                done: watch::Sender::new(None),
+            });
+        }
+        let open = slot.open.as_mut().expect("opened above");
+        let done = open.done.subscribe();
+        let savepoint = open.txn.begin().await?;
+        open.members += 1;
+        Ok(Member {
+            savepoint: Some(savepoint),
+            holder: Some(holder),
+            done,
+        })
+    }
+
+    fn handle(&self) -> Handle {
+        Handle {
+            slot: self.slot.clone(),
+            waiting: self.waiting.clone(),
+            policy: self.policy,
+            commits: self.commits.clone(),
+        }
+    }
+}
+
+/// What the finishing task needs of the group.
+#[derive(Clone)]
+struct Handle {
+    slot: Arc<Mutex<Slot>>,
+    waiting: Arc<AtomicUsize>,
+    policy: Policy,
+    commits: Arc<AtomicUsize>,
+}
+
+impl Handle {
+    /// Commits the shared transaction unless another writer is waiting and
+    /// the batch may still grow; then lets go of the slot.
+    async fn finish(self, mut guard: OwnedMutexGuard<Slot>) {
+        let Some(open) = guard.open.as_ref() else {
+            return;
+        };
+        let grow = self.waiting.load(Ordering::SeqCst) > 0
+            && open.members < self.policy.max_members
+            && open.started.elapsed() < self.policy.max_delay;
+        if grow {
+            return;
+        }
+        let open = guard.open.take().expect("checked above");
+        let members = open.members;
+        let result = open.txn.commit().await;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, members, "shared write transaction failed to commit");
+        }
+        let _ = open.done.send(Some(result.map_err(|e| e.to_string())));
+        drop(guard);
+    }
+
+    fn spawn_finish(self, guard: OwnedMutexGuard<Slot>) {
+        tokio::spawn(self.finish(guard));
+    }
+}
+
+/// Counts a writer waiting for the slot. A writer that gives up waiting
+/// (its future dropped) makes sure the batch it was expected to join does
+/// not stay open.
+struct Ticket {
+    group: Option<Handle>,
+}
+
+impl Ticket {
+    fn new(group: &Group) -> Ticket {
+        group.waiting.fetch_add(1, Ordering::SeqCst);
+        Ticket {
+            group: Some(group.handle()),
+        }
+    }
+
+    fn seated(mut self) {
+        if let Some(g) = self.group.take() {
+            g.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(g) = self.group.take() {
+            g.waiting.fetch_sub(1, Ordering::SeqCst);
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let guard = g.slot.clone().lock_owned().await;
+                    g.finish(guard).await;
+                });
+            }
+        }
+    }
+}
+
+/// The writer slot, held; letting go of it always runs the finish decision.
+struct Holder {
+    guard: Option<OwnedMutexGuard<Slot>>,
+    group: Handle,
+}
+
+impl Holder {
+    fn release(mut self) {
+        if let Some(guard) = self.guard.take() {
+            self.group.clone().spawn_finish(guard);
+        }
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        if let Some(guard) = self.guard.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                self.group.clone().spawn_finish(guard);
+            }
+        }
+    }
+}
+
+/// One writer's part of a shared transaction.
+pub struct Member {
+    savepoint: Option<DatabaseTransaction>,
+    holder: Option<Holder>,
+    done: watch::Receiver<Outcome>,
+}
+
+impl Member {
+    pub fn txn(&self) -> &DatabaseTransaction {
+        self.savepoint.as_ref().expect("open until commit or rollback")
+    }
+
+    /// Keeps this writer's work and waits until the shared transaction
+    /// holding it is durable.
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        let released = match self.savepoint.take() {
+            Some(s) => s.commit().await,
+            None => Ok(()),
+        };
+        if let Some(holder) = self.holder.take() {
+            holder.release();
+        }
+        released?;
+        let outcome = self
+            .done
+            .wait_for(|o| o.is_some())
+            .await
+            .map(|o| o.clone())
+            .map_err(|_| DbErr::Custom("shared write transaction was abandoned".into()))?;
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(DbErr::Custom(format!("commit failed: {e}"))),
+            None => Err(DbErr::Custom("shared write transaction was abandoned".into())),
+        }
+    }
+
+    /// Undoes this writer's work; the others' stays.
+    pub async fn rollback(mut self) -> Result<(), DbErr> {
+        let result = match self.savepoint.take() {
+            Some(s) => s.rollback().await,
+            None => Ok(()),
+        };
+        if let Some(holder) = self.holder.take() {
+            holder.release();
+        }
+        result
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        // The savepoint rolls back as it drops, before the slot is let go.
+        drop(self.savepoint.take());
+        drop(self.holder.take());
+    }
+}
