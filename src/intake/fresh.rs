@@ -6,10 +6,33 @@
 use super::attachments::Stored;
 use super::{create, duplicates, Intake, Outcome};
 use crate::dedup::Signature;
+use crate::routing::Decision;
 use crate::store::entity::complaint;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
+
+/// What a new complaint needs that is pure computation, worked out before
+/// the transaction so writers hold the one SQLite writer slot only for
+/// their statements: the routing decision (category, area and priority are
+/// on the row from the start) and the text's signature.
+pub struct Ahead {
+    pub decision: Decision,
+    pub sig: Option<Signature>,
+}
+
+impl Ahead {
+    pub fn of(intake: &Intake, msg: &InboundMessage) -> Ahead {
+        let dedup = &intake.dedup;
+        Ahead {
+            decision: intake.routing.decide_ahead(msg),
+            sig: match dedup.enabled() {
+                true => dedup.signature(&msg.text),
+                false => None,
+            },
+        }
+    }
+}
 
 /// The complaint the message ended in, what happened, and the signature to
 /// index when it is a first report.
@@ -20,16 +43,12 @@ pub async fn handle<C: ConnectionTrait>(
     inbound_id: i64,
     citizen_id: Option<i64>,
     stored: Vec<Option<Stored>>,
+    ahead: Ahead,
     now: DateTime<Utc>,
 ) -> Result<(complaint::Model, Outcome, Option<(i64, Signature)>), DbErr> {
-    // Routing is pure: decided before the complaint row so the row
-    // carries its category, area and priority from the start.
-    let decision = intake.routing.decide(msg);
+    let Ahead { decision, sig } = ahead;
+    intake.routing.count(&decision);
     let dedup = &intake.dedup;
-    let sig = match dedup.enabled() {
-        true => dedup.signature(&msg.text),
-        false => None,
-    };
     let repeat = match &sig {
         Some(sig) => duplicates::find_repeat(db, dedup, citizen_id, sig, now).await?,
         None => None,
@@ -71,7 +90,7 @@ pub async fn handle<C: ConnectionTrait>(
         // Linked: the first's clocks and delivery stand for both.
         return Ok((c, Outcome::Created, None));
     }
-    intake.sla.on_created(db, c.id, now).await?;
+    intake.sla.on_new(db, c.id, now).await?;
     let id = c.id;
     Ok((c, Outcome::Created, sig.map(|sig| (id, sig))))
 }

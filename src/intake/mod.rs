@@ -288,6 +288,9 @@ impl Intake {
         stored: Vec<Option<attachments::Stored>>,
         cursor: Option<&CursorUpdate>,
     ) -> Result<Accepted, IntakeError> {
+        let chat = msg.channel != Channel::Webform;
+        let command = if chat { commands::parse(msg) } else { None };
+        let ahead = command.is_none().then(|| fresh::Ahead::of(self, msg));
         let now = Utc::now();
         let txn = self.store.begin_write().await?;
         if let Some(cursor) = cursor {
@@ -302,14 +305,13 @@ impl Intake {
             .collect();
         let citizen_id =
             crate::identity::identify(&*txn, &addresses, msg.display_name.as_deref(), now).await?;
-        if let Some(sender) = &msg.sender {
+        if let Some(sender) = msg.sender.as_ref().filter(|_| msg.channel != Channel::Webform) {
             // The citizen wrote: messages held for a closed window may go now.
+            // (Nothing is ever sent, so nothing held, on the web form.)
             outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
         }
 
         let mut remember = None;
-        let chat = msg.channel != Channel::Webform;
-        let command = if chat { commands::parse(msg) } else { None };
         let (complaint, outcome) = if let Some(command) = command {
             let id = commands::answer(
                 &*txn,
@@ -344,8 +346,10 @@ impl Intake {
             .await?;
             (Some(c), Outcome::Joined)
         } else {
+            let ahead = ahead.unwrap_or_else(|| fresh::Ahead::of(self, msg));
             let (c, outcome, first_report) =
-                fresh::handle(self, &*txn, msg, inbound.id, citizen_id, stored, now).await?;
+                fresh::handle(self, &*txn, msg, inbound.id, citizen_id, stored, ahead, now)
+                    .await?;
             remember = first_report;
             (Some(c), outcome)
         };

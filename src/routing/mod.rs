@@ -208,6 +208,17 @@ impl Routing {
         self.decide_input(&RoutingInput::from(message))
     }
 
+    /// Decides without counting the decision: for work done ahead, in
+    /// case the message turns out to be a follow-up. [`Self::count`] it
+    /// when it is used.
+    pub fn decide_ahead(&self, message: &adapters::InboundMessage) -> Decision {
+        self.current.load().decide(&RoutingInput::from(message))
+    }
+
+    pub fn count(&self, decision: &Decision) {
+        self.metrics.routing_decision(decision.default_applied);
+    }
+
     pub fn decide_input(&self, input: &RoutingInput) -> Decision {
         let rules = self.current.load();
         let decision = rules.decide(input);

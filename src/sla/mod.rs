@@ -127,7 +127,39 @@ impl Sla {
         Ok(())
     }
 
-    /// A new complaint: the verification clock starts.
+    /// A complaint created in this transaction: it has no clocks yet, so
+    /// the verification clock starts and is the nearest due time.
+    pub async fn on_new<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        complaint_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let due_at = self.calendar.add_working_days(now, self.policy.verify_days);
+        sla_clock::ActiveModel {
+            complaint_id: Set(complaint_id),
+            clock: Set(VERIFY.into()),
+            started_at: Set(now),
+            due_at: Set(due_at),
+            stopped_at: Set(None),
+            outcome: Set(None),
+            warned_at: Set(None),
+            overdue_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        complaint::Entity::update_many()
+            .col_expr(complaint::Column::SlaDueAt, Some(due_at).into())
+            .col_expr(complaint::Column::UpdatedAt, now.into())
+            .filter(complaint::Column::Id.eq(complaint_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// A complaint that becomes a first report (unlinked): the
+    /// verification clock starts unless it runs already.
     pub async fn on_created<C: ConnectionTrait>(
         &self,
         db: &C,

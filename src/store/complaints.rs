@@ -4,7 +4,7 @@
 use super::entity::{complaint, complaint_event};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     Set,
 };
 
@@ -24,7 +24,15 @@ pub struct NewEvent<'a> {
 }
 
 pub async fn add_event<C: ConnectionTrait>(db: &C, e: NewEvent<'_>) -> Result<(), DbErr> {
-    complaint_event::ActiveModel {
+    add_events(db, [e]).await
+}
+
+/// Several timeline entries in one statement, in the given order.
+pub async fn add_events<'a, C: ConnectionTrait>(
+    db: &C,
+    events: impl IntoIterator<Item = NewEvent<'a>>,
+) -> Result<(), DbErr> {
+    let rows = events.into_iter().map(|e| complaint_event::ActiveModel {
         complaint_id: Set(e.complaint_id),
         at: Set(e.at),
         actor: Set(e.actor.to_string()),
@@ -34,9 +42,10 @@ pub async fn add_event<C: ConnectionTrait>(db: &C, e: NewEvent<'_>) -> Result<()
         note: Set(e.note),
         data: Set(e.data),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    });
+    complaint_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
