@@ -2,10 +2,12 @@
 //! complaint, or reports the problem another citizen reported first. It
 //! judges and remembers signatures; it never writes complaints (intake does).
 
+mod bands;
 pub mod eval;
 pub mod index;
 pub mod minhash;
 pub mod place;
+mod slots;
 
 use crate::config::DedupConfig;
 use crate::store::entity::complaint;
@@ -121,6 +123,11 @@ impl Dedup {
         self.index.lock().expect("dedup index lock").len()
     }
 
+    /// Heap bytes the index holds.
+    pub fn index_bytes(&self) -> usize {
+        self.index.lock().expect("dedup index lock").heap_bytes()
+    }
+
     /// Fills the index from the first reports still in the window, oldest first.
     pub async fn rebuild<C: ConnectionTrait>(&self, db: &C) -> Result<usize, DbErr> {
         if !self.enabled() {
@@ -134,6 +141,10 @@ impl Dedup {
             .order_by_asc(complaint::Column::CreatedAt)
             .all(db)
             .await?;
+        self.index
+            .lock()
+            .expect("dedup index lock")
+            .reserve(rows.len());
         let mut n = 0;
         for c in rows {
             if let Some(sig) = self.signature(&c.body) {
