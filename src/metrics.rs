@@ -28,6 +28,7 @@ pub struct Metrics {
     routing_decisions: Family<Labels, Counter>,
     rules_reloads: Family<Labels, Counter>,
     rules_active: Gauge,
+    dedup_indexed: Gauge,
 }
 
 impl Default for Metrics {
@@ -100,6 +101,12 @@ impl Metrics {
             "Routing rules in force",
             rules_active.clone(),
         );
+        let dedup_indexed = Gauge::default();
+        registry.register(
+            "dedup_indexed",
+            "First reports in the duplicate index (open, linked to none, within the window)",
+            dedup_indexed.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             sla_clocks,
@@ -112,6 +119,7 @@ impl Metrics {
             routing_decisions,
             rules_reloads,
             rules_active,
+            dedup_indexed,
         }
     }
 
@@ -143,6 +151,10 @@ impl Metrics {
 
     pub fn set_rules_active(&self, n: usize) {
         self.rules_active.set(n as i64);
+    }
+
+    pub fn set_dedup_indexed(&self, n: usize) {
+        self.dedup_indexed.set(n as i64);
     }
 
     pub fn complaint_received(&self, channel: &str) {

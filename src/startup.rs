@@ -119,8 +119,20 @@ impl Application {
                 .map_err(|e| StartError::Config(format!("routing rules:\n{e}")))?,
         );
         let dedup = Arc::new(crate::dedup::Dedup::new(config.dedup.clone()));
+        // Changes from here on are read again by the index sync.
+        let built_from = chrono::Utc::now();
         let indexed = dedup.rebuild(store.db()).await?;
+        metrics.set_dedup_indexed(indexed);
         tracing::info!(indexed, "duplicate index built");
+        let index_sync = config.dedup.enabled.then(|| {
+            crate::dedup::sync::IndexSync::new(
+                store.clone(),
+                dedup.clone(),
+                metrics.clone(),
+                Duration::from_secs(config.dedup.sync_interval_secs.max(1)),
+                built_from,
+            )
+        });
         let intake = Intake::new(
             store.clone(),
             AttachmentStore::new(&config.attachments.dir),
@@ -172,6 +184,11 @@ impl Application {
             let poller = poller.clone();
             workers.push(Box::new(move |token| {
                 Box::pin(async move { poller.run(token).await })
+            }));
+        }
+        if let Some(sync) = index_sync {
+            workers.push(Box::new(move |token| {
+                Box::pin(async move { sync.run(token).await })
             }));
         }
         if config.sla.enabled {

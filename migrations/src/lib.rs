@@ -14,6 +14,7 @@ mod m20261123_000100_telegram;
 mod m20261124_000007_sms_parts;
 mod m20261125_000009_lookup_indexes;
 mod m20261201_000002_routing;
+mod m20261205_000001_complaints_updated_index;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_routing::Migration),
             Box::new(m20261124_000007_sms_parts::Migration),
             Box::new(m20261125_000009_lookup_indexes::Migration),
+            Box::new(m20261205_000001_complaints_updated_index::Migration),
         ]
     }
 }

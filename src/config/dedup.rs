@@ -24,6 +24,10 @@ pub struct DedupConfig {
     pub lsh_bands: usize,
     /// Hashes per LSH band.
     pub lsh_rows: usize,
+    /// Seconds between looks at complaints changed by other processes
+    /// (operator link, unlink and status on the command line, another
+    /// gateway), so the running index follows the database.
+    pub sync_interval_secs: u64,
 }
 
 impl Default for DedupConfig {
@@ -37,6 +41,7 @@ impl Default for DedupConfig {
             radius_m: 150.0,
             lsh_bands: 32,
             lsh_rows: 2,
+            sync_interval_secs: 5,
         }
     }
 }
@@ -71,6 +76,9 @@ impl DedupConfig {
                     .into(),
             );
         }
+        if self.sync_interval_secs == 0 {
+            problems.push("dedup.sync_interval_secs: must be at least 1".into());
+        }
         problems
     }
 }
@@ -84,11 +92,13 @@ mod tests {
         let bad = DedupConfig {
             duplicate_threshold: 1.5,
             lsh_rows: 0,
+            sync_interval_secs: 0,
             ..Default::default()
         };
         let problems = bad.validate().join("; ");
         assert!(problems.contains("dedup.duplicate_threshold"), "{problems}");
         assert!(problems.contains("dedup.lsh_rows"), "{problems}");
+        assert!(problems.contains("dedup.sync_interval_secs"), "{problems}");
         assert!(DedupConfig::default().validate().is_empty());
     }
 }

@@ -1,76 +1,88 @@
 //! The in-memory LSH index: MinHash signatures cut into bands, each band
 //! hashed into a bucket, so a lookup touches only texts sharing a band.
 //! It holds complaint ids and signatures only; it never reads the database.
+//!
+//! Memory is flat: signatures, ids and times live in slot arrays
+//! (`slots`), and each band is one table of `u32` entries (`bands`), plus
+//! one more table from complaint id to slot. Nothing is allocated per
+//! complaint. A bucket keeps its newest `MAX_PER_BUCKET` complaints, and a
+//! lookup judges at most `MAX_CANDIDATES` of what it found (those sharing
+//! the rarest bands), so its work is bounded however large the store is.
 
-use super::minhash::Signature;
+use super::bands::{BandTable, Packing};
+use super::minhash::{mix, Signature};
+use super::slots::Slots;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, VecDeque};
 
-/// The complaints in one bucket. Most buckets hold one complaint; keeping
-/// it inline saves an allocation per band per complaint.
-#[derive(Debug)]
-enum Ids {
-    One(i64),
-    Many(Vec<i64>),
+/// Most complaints one bucket keeps, the newest. A bucket of thousands
+/// shares only common wording; reading all of it would make a lookup grow
+/// with the store, and the newest reports are the likely firsts.
+pub const MAX_PER_BUCKET: usize = 32;
+
+/// Most complaints a lookup compares signatures with: those sharing the
+/// most with the new text, where a band shared by few complaints counts
+/// for more than one shared with a full bucket of common wording.
+pub const MAX_CANDIDATES: usize = 64;
+
+/// Table positions per slot of room: tables stay at most 77% full, so
+/// probe runs stay short even around full buckets.
+const TABLE_PER_SLOT: f64 = 1.3;
+
+/// The first room made, and how room grows: by an eighth, so little of
+/// it stands empty.
+const FIRST_CAPACITY: usize = 256;
+
+/// What one shared band weighs, split among the bucket's complaints.
+const BUCKET_WEIGHT: u32 = 1 << 16;
+
+fn grown(capacity: usize) -> usize {
+    (capacity + capacity / 8).max(FIRST_CAPACITY)
 }
 
-impl Ids {
-    fn push(&mut self, id: i64) {
-        match self {
-            Ids::One(first) => *self = Ids::Many(vec![*first, id]),
-            Ids::Many(ids) => ids.push(id),
-        }
-    }
-
-    /// Removes `id`; true when the bucket is now empty.
-    fn remove(&mut self, id: i64) -> bool {
-        match self {
-            Ids::One(x) => *x == id,
-            Ids::Many(ids) => {
-                ids.retain(|&x| x != id);
-                match ids.as_slice() {
-                    [] => true,
-                    [only] => {
-                        *self = Ids::One(*only);
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        }
-    }
-
-    fn as_slice(&self) -> &[i64] {
-        match self {
-            Ids::One(x) => std::slice::from_ref(x),
-            Ids::Many(ids) => ids,
-        }
-    }
+fn table_len(capacity: usize) -> usize {
+    (capacity as f64 * TABLE_PER_SLOT) as usize + 1
 }
 
-/// Most complaints read from one bucket, newest first. A bucket holding
-/// thousands shares only common wording; reading all of it would make a
-/// lookup grow with the store, and the newest reports are the likely firsts.
-const MAX_PER_BUCKET: usize = 64;
+fn band_hash(rows: &[u16]) -> u64 {
+    rows.iter()
+        .fold(0x243F_6A88_85A3_08D3, |h, &v| mix(h ^ u64::from(v)))
+}
+
+fn id_hash(id: i64) -> u64 {
+    mix(id as u64)
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
 
 pub struct LshIndex {
     bands: usize,
     rows: usize,
-    buckets: Vec<HashMap<u64, Ids>>,
-    entries: HashMap<i64, Signature>,
-    /// Insertion order with times, for evicting what left the window.
-    order: VecDeque<(DateTime<Utc>, i64)>,
+    slots: Slots,
+    pack: Packing,
+    /// One table per band.
+    tables: Vec<BandTable>,
+    /// Complaint id to slot.
+    ids: BandTable,
+    /// The latest eviction cutoff: anything older is never offered, even
+    /// when it came in out of time order and still waits to be freed.
+    horizon: i64,
 }
 
 impl LshIndex {
     pub fn new(bands: usize, rows: usize) -> LshIndex {
-        LshIndex {
+        let mut index = LshIndex {
             bands,
             rows,
-            buckets: (0..bands).map(|_| HashMap::new()).collect(),
-            entries: HashMap::new(),
-            order: VecDeque::new(),
-        }
+            slots: Slots::new(bands * rows),
+            pack: Packing::for_capacity(1),
+            tables: (0..bands).map(|_| BandTable::with_len(2)).collect(),
+            ids: BandTable::with_len(2),
+            horizon: i64::MIN,
+        };
+        index.grow(FIRST_CAPACITY);
+        index
     }
 
     /// Hash functions a signature for this index needs.
@@ -79,110 +91,167 @@ impl LshIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    fn band_keys<'a>(&'a self, sig: &'a Signature) -> impl Iterator<Item = u64> + 'a {
-        sig.0.chunks(self.rows).take(self.bands).map(|band| {
-            // FNV-1a over the band's minimums: stable and cheap.
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            for v in band {
-                for b in v.to_le_bytes() {
-                    h ^= b as u64;
-                    h = h.wrapping_mul(0x0100_0000_01b3);
-                }
+    /// Bytes the index holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.bytes()
+            + self.ids.bytes()
+            + self.tables.iter().map(BandTable::bytes).sum::<usize>()
+            + self.tables.capacity() * std::mem::size_of::<BandTable>()
+    }
+
+    /// Makes room for `additional` more complaints at once (one rebuild
+    /// instead of several while filling).
+    pub fn reserve(&mut self, additional: usize) {
+        let want = self.len() + additional;
+        if want > self.slots.capacity() {
+            self.grow(want);
+        }
+    }
+
+    /// New room for `capacity` slots; every table is rebuilt, one at a
+    /// time, newest first (so full buckets keep their newest).
+    fn grow(&mut self, capacity: usize) {
+        let capacity = capacity.min(Packing::MAX_SLOTS);
+        self.slots.grow_to(capacity);
+        self.pack = Packing::for_capacity(capacity);
+        let (slots, pack, rows) = (&self.slots, self.pack, self.rows);
+        let len = table_len(capacity);
+        let mut ids = BandTable::with_len(len);
+        for s in slots.live() {
+            ids.insert_unless_full(id_hash(slots.id(s)), s, pack, usize::MAX);
+        }
+        self.ids = ids;
+        let order: Vec<u32> = slots.newest_first().collect();
+        for band in 0..self.bands {
+            let mut table = BandTable::with_len(len);
+            for &s in &order {
+                let key = band_hash(&slots.mins(s)[band * rows..(band + 1) * rows]);
+                table.insert_unless_full(key, s, pack, MAX_PER_BUCKET);
             }
-            h
-        })
+            self.tables[band] = table;
+        }
     }
 
-    /// Adds (or replaces) a complaint's signature. Entries must come in
-    /// time order for eviction to be exact; older ones are still evicted.
+    fn slot_of(&self, id: i64) -> Option<u32> {
+        let mut found = Vec::new();
+        self.ids
+            .find(id_hash(id), self.pack, usize::MAX, &mut found);
+        found.into_iter().find(|&s| self.slots.id(s) == id)
+    }
+
+    /// Adds (or replaces) a complaint's signature. Entries should come in
+    /// time order; one that comes late is hidden once it leaves the window
+    /// and freed when the entries before it are.
     pub fn insert(&mut self, id: i64, sig: Signature, at: DateTime<Utc>) {
         if sig.0.len() != self.signature_len() {
             return;
         }
         self.remove(id);
-        let keys: Vec<u64> = self.band_keys(&sig).collect();
-        for (band, key) in keys.into_iter().enumerate() {
-            match self.buckets[band].get_mut(&key) {
-                Some(ids) => ids.push(id),
-                None => {
-                    self.buckets[band].insert(key, Ids::One(id));
-                }
-            }
+        let at = millis(at);
+        if at < self.horizon {
+            return;
         }
-        self.entries.insert(id, sig);
-        self.order.push_back((at, id));
+        if self.slots.is_full() && self.slots.capacity() < Packing::MAX_SLOTS {
+            self.grow(grown(self.slots.capacity()));
+        }
+        let Some(slot) = self.slots.take(id, &sig.0, at) else {
+            // Packing::MAX_SLOTS complaints in the window already.
+            return;
+        };
+        let (slots, pack, rows) = (&self.slots, self.pack, self.rows);
+        self.ids.insert(id_hash(id), slot, pack, usize::MAX, |_| 0);
+        for (band, table) in self.tables.iter_mut().enumerate() {
+            let key = band_hash(&slots.mins(slot)[band * rows..(band + 1) * rows]);
+            table.insert(key, slot, pack, MAX_PER_BUCKET, |s| slots.at(s));
+        }
     }
 
     pub fn remove(&mut self, id: i64) {
-        let Some(sig) = self.entries.remove(&id) else {
-            return;
-        };
-        let keys: Vec<u64> = self.band_keys(&sig).collect();
-        for (band, key) in keys.into_iter().enumerate() {
-            if let Some(ids) = self.buckets[band].get_mut(&key) {
-                if ids.remove(id) {
-                    self.buckets[band].remove(&key);
-                }
-            }
+        if let Some(slot) = self.slot_of(id) {
+            self.remove_slot(slot);
         }
     }
 
-    /// Drops everything inserted before `cutoff`.
+    fn remove_slot(&mut self, slot: u32) {
+        let (slots, pack, rows) = (&self.slots, self.pack, self.rows);
+        let key_of = |s: u32| id_hash(slots.id(s));
+        self.ids.remove(key_of(slot), slot, pack, key_of);
+        for (band, table) in self.tables.iter_mut().enumerate() {
+            let key_of = |s: u32| band_hash(&slots.mins(s)[band * rows..(band + 1) * rows]);
+            // Absent when a full bucket gave it up for a newer one.
+            table.remove(key_of(slot), slot, pack, key_of);
+        }
+        self.slots.release(slot);
+    }
+
+    /// Drops everything inserted before `cutoff`; its slots are reused.
     pub fn evict_before(&mut self, cutoff: DateTime<Utc>) {
-        while let Some(&(at, id)) = self.order.front() {
-            if at >= cutoff {
+        let cutoff = millis(cutoff);
+        self.horizon = self.horizon.max(cutoff);
+        while let Some(slot) = self.slots.oldest() {
+            if self.slots.at(slot) >= cutoff {
                 break;
             }
-            self.order.pop_front();
-            self.remove(id);
+            self.remove_slot(slot);
         }
     }
 
     /// Complaints sharing at least one band with `sig`, with their
     /// estimated similarity, most similar first.
     pub fn candidates(&self, sig: &Signature) -> Vec<(i64, f64)> {
-        let mut ids: Vec<i64> = Vec::new();
-        for (band, key) in self.band_keys(sig).enumerate() {
-            if let Some(found) = self.buckets[band].get(&key) {
-                ids.extend(found.as_slice().iter().rev().take(MAX_PER_BUCKET));
+        if sig.0.len() != self.signature_len() {
+            return Vec::new();
+        }
+        let query: Vec<u16> = sig.0.iter().map(|&v| v as u16).collect();
+        let (slots, rows) = (&self.slots, self.rows);
+        // (slot, weight): a band shared with few complaints says more than
+        // one shared with a full bucket of common wording.
+        let mut found: Vec<(u32, u32)> = Vec::with_capacity(4 * self.bands);
+        let mut bucket: Vec<u32> = Vec::with_capacity(MAX_PER_BUCKET);
+        for (band, table) in self.tables.iter().enumerate() {
+            let key = band_hash(&query[band * rows..(band + 1) * rows]);
+            bucket.clear();
+            table.find(key, self.pack, MAX_PER_BUCKET, &mut bucket);
+            let weight = BUCKET_WEIGHT / bucket.len().max(1) as u32;
+            found.extend(bucket.iter().map(|&s| (s, weight)));
+        }
+        found.sort_unstable();
+        // (weight of the bands shared, slot), heaviest first.
+        let mut shared: Vec<(u32, u32)> = Vec::with_capacity(found.len());
+        for (s, w) in found {
+            match shared.last_mut() {
+                Some((sum, last)) if *last == s => *sum += w,
+                _ => shared.push((w, s)),
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
-        let mut out: Vec<(i64, f64)> = ids
+        if shared.len() > MAX_CANDIDATES {
+            shared.select_nth_unstable_by(MAX_CANDIDATES - 1, |a, b| b.cmp(a));
+            shared.truncate(MAX_CANDIDATES);
+        }
+        let mut out: Vec<(i64, f64)> = shared
             .into_iter()
-            .filter_map(|id| self.entries.get(&id).map(|s| (id, sig.similarity(s))))
+            .map(|(_, s)| s)
+            .filter(|&s| slots.at(s) >= self.horizon)
+            .map(|s| (slots.id(s), similarity(&query, slots.mins(s))))
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_near_duplicates_and_forgets_old_entries() {
-        let mut index = LshIndex::new(16, 4);
-        let t0 = Utc::now();
-        let sig = |t: &str| Signature::of(t, 64).unwrap();
-        index.insert(1, sig("Lampu jalan di Jalan Veteran mati sudah 3 hari"), t0);
-        index.insert(2, sig("Sampah menumpuk di pasar raya tidak diangkut"), t0);
-        let found = index.candidates(&sig("lampu jln veteran mati udah 3 hari"));
-        assert_eq!(found.first().map(|c| c.0), Some(1), "{found:?}");
-        assert!(!found.iter().any(|c| c.0 == 2));
-        index.evict_before(t0 + chrono::Duration::seconds(1));
-        assert!(index.is_empty());
-        assert!(index
-            .candidates(&sig("lampu jalan veteran mati"))
-            .is_empty());
-    }
+/// The share of agreeing minimums (their low 16 bits).
+fn similarity(a: &[u16], b: &[u16]) -> f64 {
+    let same: u32 = a.iter().zip(b).map(|(x, y)| u32::from(x == y)).sum();
+    f64::from(same) / a.len().max(1) as f64
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod tests;

@@ -2,11 +2,15 @@
 //! complaint, or reports the problem another citizen reported first. It
 //! judges and remembers signatures; it never writes complaints (intake does).
 
+mod bands;
 pub mod eval;
 pub mod index;
 pub mod minhash;
 pub mod place;
+mod slots;
+pub mod sync;
 
+use crate::complaint::Status;
 use crate::config::DedupConfig;
 use crate::store::entity::complaint;
 use chrono::{DateTime, Duration, Utc};
@@ -121,21 +125,48 @@ impl Dedup {
         self.index.lock().expect("dedup index lock").len()
     }
 
+    /// Heap bytes the index holds.
+    pub fn index_bytes(&self) -> usize {
+        self.index.lock().expect("dedup index lock").heap_bytes()
+    }
+
+    /// Whether `c` belongs in the index at `now`: a first report (joined
+    /// to none), still open, made within the duplicate window.
+    pub fn indexes(&self, c: &complaint::Model, now: DateTime<Utc>) -> bool {
+        self.enabled()
+            && c.duplicate_of.is_none()
+            && c.status.parse::<Status>().is_ok_and(Status::is_open)
+            && c.created_at >= now - self.duplicate_window()
+    }
+
+    /// Brings the index in line with `c` as stored: remembered (again, as
+    /// its text may have grown) when it belongs there, else forgotten.
+    pub fn refresh(&self, c: &complaint::Model, now: DateTime<Utc>) {
+        match self.indexes(c, now).then(|| self.signature(&c.body)) {
+            Some(Some(sig)) => self.remember(c.id, sig, c.created_at),
+            _ => self.forget(c.id),
+        }
+    }
+
     /// Fills the index from the first reports still in the window, oldest first.
     pub async fn rebuild<C: ConnectionTrait>(&self, db: &C) -> Result<usize, DbErr> {
         if !self.enabled() {
             return Ok(0);
         }
-        let since = Utc::now() - self.duplicate_window();
+        let now = Utc::now();
         let rows = complaint::Entity::find()
-            .filter(complaint::Column::CreatedAt.gte(since))
+            .filter(complaint::Column::CreatedAt.gte(now - self.duplicate_window()))
             .filter(complaint::Column::DuplicateOf.is_null())
             .filter(complaint::Column::Status.is_not_in(["closed", "rejected", "duplicate"]))
             .order_by_asc(complaint::Column::CreatedAt)
             .all(db)
             .await?;
+        self.index
+            .lock()
+            .expect("dedup index lock")
+            .reserve(rows.len());
         let mut n = 0;
-        for c in rows {
+        for c in rows.iter().filter(|c| self.indexes(c, now)) {
             if let Some(sig) = self.signature(&c.body) {
                 self.remember(c.id, sig, c.created_at);
                 n += 1;

@@ -149,6 +149,7 @@ pub async fn link(
     for f in followers {
         let mut u: complaint::ActiveModel = f.into();
         u.duplicate_of = Set(Some(first.id));
+        u.updated_at = Set(now);
         u.update(&*txn).await?;
     }
     let mut update: complaint::ActiveModel = dup.clone().into();

@@ -18,6 +18,7 @@ mod bad_input;
 mod conversation;
 mod crash_recovery;
 mod dedup;
+mod dedup_sync;
 mod delivery;
 mod email_inbound;
 mod email_outbound;
