@@ -161,10 +161,21 @@ impl Intake {
                 stored.push(None);
             }
         }
-        match self
-            .process(&msg, &fingerprint, stored, cursor.as_ref())
-            .await
-        {
+        // Pure computation here; only the statements go to the writer.
+        let chat = msg.channel != Channel::Webform;
+        let command = if chat { commands::parse(&msg) } else { None };
+        let ahead = command.is_none().then(|| fresh::Ahead::of(self, &msg));
+        let msg = Arc::new(msg);
+        let work = {
+            let (intake, msg, fingerprint, cursor) =
+                (self.clone(), msg.clone(), fingerprint.clone(), cursor.clone());
+            async move {
+                intake
+                    .process(&msg, &fingerprint, stored, cursor.as_ref(), command, ahead)
+                    .await
+            }
+        };
+        match self.store.write(work).await {
             Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
                 // A concurrent delivery of the same message won the race.
                 match self
@@ -287,10 +298,10 @@ impl Intake {
         fingerprint: &str,
         stored: Vec<Option<attachments::Stored>>,
         cursor: Option<&CursorUpdate>,
+        command: Option<commands::Command>,
+        ahead: Option<fresh::Ahead>,
     ) -> Result<Accepted, IntakeError> {
         let chat = msg.channel != Channel::Webform;
-        let command = if chat { commands::parse(msg) } else { None };
-        let ahead = command.is_none().then(|| fresh::Ahead::of(self, msg));
         let now = Utc::now();
         let txn = self.store.begin_write().await?;
         if let Some(cursor) = cursor {

@@ -7,6 +7,7 @@ pub mod entity;
 pub mod group;
 pub mod outbox;
 pub mod sms;
+pub mod writer;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -138,6 +139,19 @@ impl Store {
         match &self.group {
             Some(group) => Ok(WriteTxn(Inner::Shared(group.begin().await?))),
             None => Ok(WriteTxn(Inner::Own(self.db.begin().await?))),
+        }
+    }
+
+    /// Runs a write transaction's work: on SQLite on the writer thread (see
+    /// [`writer`]), elsewhere where it is.
+    pub async fn write<F, T>(&self, work: F) -> T
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.group {
+            Some(_) => writer::run(work).await,
+            None => work.await,
         }
     }
 

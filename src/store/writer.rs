@@ -1,0 +1,45 @@
+//! The SQLite writer thread. Every statement of a write transaction is a
+//! round trip to sqlx's SQLite worker thread, and the writer slot is held
+//! from the first to the commit. On the gateway's shared runtime each of
+//! those round trips ends with the writing task queued behind every other
+//! ready task (requests being parsed, routed, answered), so the slot is
+//! held many times longer than its statements take. Write transactions
+//! therefore run on a runtime of their own, one thread that does nothing
+//! else; callers do their pure computation first and hand only the
+//! statements over.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use tokio::runtime::{Builder, Handle};
+
+fn handle() -> &'static Handle {
+    static WRITER: OnceLock<Handle> = OnceLock::new();
+    WRITER.get_or_init(|| {
+        let runtime = Builder::new_current_thread()
+            .enable_all()
+            .thread_name("sqlite-writer")
+            .build()
+            .expect("the writer runtime starts");
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .expect("the writer thread starts");
+        handle
+    })
+}
+
+/// Runs `work` on the writer thread and waits for its result. The work
+/// runs to its end even when the caller stops waiting (a client that hung
+/// up), so what it commits is committed whole and answered on a retry.
+pub async fn run<F, T>(work: F) -> T
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    match handle().spawn(work).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => unreachable!("the writer runtime never shuts down: {e}"),
+    }
+}
