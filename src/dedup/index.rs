@@ -139,6 +139,11 @@ impl LshIndex {
         }
     }
 
+    /// Whether complaint `id` is indexed.
+    pub fn contains(&self, id: i64) -> bool {
+        self.slot_of(id).is_some()
+    }
+
     fn slot_of(&self, id: i64) -> Option<u32> {
         let mut found = Vec::new();
         self.ids

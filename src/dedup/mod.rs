@@ -121,6 +121,11 @@ impl Dedup {
         self.index.lock().expect("dedup index lock").remove(id);
     }
 
+    /// Whether complaint `id` is indexed as a first report.
+    pub fn contains(&self, id: i64) -> bool {
+        self.index.lock().expect("dedup index lock").contains(id)
+    }
+
     pub fn indexed(&self) -> usize {
         self.index.lock().expect("dedup index lock").len()
     }

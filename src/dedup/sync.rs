@@ -86,19 +86,28 @@ impl IndexSync {
     /// One look at what changed since the cursor.
     pub async fn pass(&mut self) -> Result<Pass, DbErr> {
         let since = self.cursor - overlap();
-        let changed: Vec<(i64, DateTime<Utc>)> = complaint::Entity::find()
+        let changed: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = complaint::Entity::find()
             .select_only()
             .column(complaint::Column::Id)
             .column(complaint::Column::UpdatedAt)
+            .column(complaint::Column::CreatedAt)
             .filter(complaint::Column::UpdatedAt.gt(since))
             .into_tuple()
             .all(self.store.db())
             .await?;
-        let fresh: Vec<i64> = changed
-            .iter()
-            .filter(|(id, at)| self.applied.get(id) != Some(at))
-            .map(|(id, _)| *id)
-            .collect();
+        let mut fresh = Vec::new();
+        for &(id, at, created) in &changed {
+            if self.applied.get(&id) == Some(&at) {
+                continue;
+            }
+            if at == created && self.dedup.contains(id) {
+                // Unchanged since this gateway indexed it on intake: the
+                // bulk of what a busy gateway sees here, and nothing to do.
+                self.applied.insert(id, at);
+                continue;
+            }
+            fresh.push(id);
+        }
         let now = Utc::now();
         for ids in fresh.chunks(CHUNK) {
             let rows = complaint::Entity::find()
@@ -110,7 +119,7 @@ impl IndexSync {
                 self.applied.insert(c.id, c.updated_at);
             }
         }
-        if let Some(latest) = changed.iter().map(|(_, at)| *at).max() {
+        if let Some(latest) = changed.iter().map(|(_, at, _)| *at).max() {
             self.cursor = self.cursor.max(latest);
         }
         let keep_from = self.cursor - overlap();
