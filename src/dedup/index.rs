@@ -220,8 +220,13 @@ impl LshIndex {
         // one shared with a full bucket of common wording.
         let mut found: Vec<(u32, u32)> = Vec::with_capacity(4 * self.bands);
         let mut bucket: Vec<u32> = Vec::with_capacity(MAX_PER_BUCKET);
-        for (band, table) in self.tables.iter().enumerate() {
-            let key = band_hash(&query[band * rows..(band + 1) * rows]);
+        let keys: Vec<u64> = query.chunks_exact(rows).map(band_hash).collect();
+        // With a million complaints every table's home position is a cache
+        // (and TLB) miss; asking for all of them first lets them overlap.
+        for (table, &key) in self.tables.iter().zip(&keys) {
+            table.touch(key);
+        }
+        for (table, &key) in self.tables.iter().zip(&keys) {
             bucket.clear();
             table.find(key, self.pack, MAX_PER_BUCKET, &mut bucket);
             let weight = BUCKET_WEIGHT / bucket.len().max(1) as u32;
