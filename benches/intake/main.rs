@@ -125,9 +125,20 @@ async fn run(p: Params, smoke: bool) {
     };
     let mut backends = vec![Backend::Sqlite];
     backends.extend(Backend::postgres().await);
+    // SATUPINTU_BENCH_CASES=sqlite,whatsapp keeps the gateway cases whose
+    // name holds every word given (case-insensitive).
+    let wanted = std::env::var("SATUPINTU_BENCH_CASES").unwrap_or_default().to_lowercase();
+    let keep = |name: String| {
+        let name = name.to_lowercase();
+        wanted.split(',').map(str::trim).all(|w| name.contains(w))
+    };
     for end_to_end in [false, true] {
         for backend in &backends {
             for kind in [Kind::WebForm, Kind::WhatsApp] {
+                let stage = if end_to_end { "end to end" } else { "intake" };
+                if !keep(format!("{stage}, {}, {}", kind.label(), backend.label())) {
+                    continue;
+                }
                 let mut r = cases::gateway(&p, backend, kind, end_to_end).await;
                 r.ceiling_rps = ceiling(kind);
                 println!("  {}: {:.0} req/s", r.case, r.rps);
