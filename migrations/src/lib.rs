@@ -15,6 +15,7 @@ mod m20261124_000007_sms_parts;
 mod m20261125_000009_lookup_indexes;
 mod m20261201_000002_routing;
 mod m20261205_000001_complaints_updated_index;
+mod m20261206_000001_outbox_waiting_index;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_sms_parts::Migration),
             Box::new(m20261125_000009_lookup_indexes::Migration),
             Box::new(m20261205_000001_complaints_updated_index::Migration),
+            Box::new(m20261206_000001_outbox_waiting_index::Migration),
         ]
     }
 }

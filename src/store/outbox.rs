@@ -246,16 +246,26 @@ pub async fn wake_waiting<C: ConnectionTrait>(
     recipient: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    Ok(outbox::Entity::update_many()
+    Ok(wake_waiting_query(channel, recipient, now)
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The statement of [`wake_waiting`], run on every chat message; public so
+/// that a test can hold SQLite's plan for it to its index.
+pub fn wake_waiting_query(
+    channel: &str,
+    recipient: &str,
+    now: DateTime<Utc>,
+) -> sea_orm::UpdateMany<outbox::Entity> {
+    outbox::Entity::update_many()
         .col_expr(outbox::Column::State, PENDING.into())
         .col_expr(outbox::Column::NextAttemptAt, now.into())
         .col_expr(outbox::Column::UpdatedAt, now.into())
         .filter(outbox::Column::State.eq(WAITING))
         .filter(outbox::Column::Channel.eq(channel))
         .filter(outbox::Column::Recipient.eq(recipient))
-        .exec(db)
-        .await?
-        .rows_affected)
 }
 
 /// Records a provider's delivery report (sent, delivered, read, failed)

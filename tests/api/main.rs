@@ -26,6 +26,7 @@ mod email_restart;
 mod group_commit;
 mod ops;
 mod pages;
+mod query_plans;
 mod queues;
 mod routing;
 mod routing_reload;
