@@ -8,9 +8,19 @@ use crate::store::entity::{citizen, citizen_address, citizen_merge, complaint};
 use adapters::Address;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Set,
 };
 use std::collections::BTreeSet;
+
+/// Who a message comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sender {
+    pub citizen_id: i64,
+    /// The citizen record was created for this message: none of its
+    /// addresses was known, so the citizen has no complaints yet.
+    pub new: bool,
+}
 
 /// Finds the citizen behind any of `addresses`, creating one when none is
 /// known, merging records the message shows to be one person, and
@@ -21,21 +31,33 @@ pub async fn identify<C: ConnectionTrait>(
     addresses: &[Address],
     display_name: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Option<i64>, DbErr> {
+) -> Result<Option<Sender>, DbErr> {
     if addresses.is_empty() {
         return Ok(None);
     }
-    let mut known = Vec::new();
-    for a in addresses {
-        let found = citizen_address::Entity::find()
-            .filter(citizen_address::Column::Kind.eq(a.kind()))
-            .filter(citizen_address::Column::Address.eq(a.value()))
-            .one(db)
-            .await?;
-        known.push(found.map(|f| f.citizen_id));
-    }
+    // Every address in one statement (each pair is a search of the unique
+    // index on kind and address).
+    let any_of = addresses.iter().fold(Condition::any(), |any, a| {
+        any.add(
+            Condition::all()
+                .add(citizen_address::Column::Kind.eq(a.kind()))
+                .add(citizen_address::Column::Address.eq(a.value())),
+        )
+    });
+    let rows = citizen_address::Entity::find()
+        .filter(any_of)
+        .all(db)
+        .await?;
+    let known: Vec<Option<i64>> = addresses
+        .iter()
+        .map(|a| {
+            rows.iter()
+                .find(|r| r.kind == a.kind() && r.address == a.value())
+                .map(|r| r.citizen_id)
+        })
+        .collect();
     let citizens: BTreeSet<i64> = known.iter().flatten().copied().collect();
-    let citizen_id = match citizens.first() {
+    let (citizen_id, new) = match citizens.first() {
         Some(&oldest) => {
             for &other in citizens.iter().skip(1) {
                 if !was_undone(db, oldest, other).await? {
@@ -49,34 +71,40 @@ pub async fn identify<C: ConnectionTrait>(
                     .await?;
                 }
             }
-            oldest
+            (oldest, false)
         }
         None => {
-            citizen::ActiveModel {
+            let id = citizen::Entity::insert(citizen::ActiveModel {
                 display_name: Set(display_name.map(str::to_string)),
                 created_at: Set(now),
                 ..Default::default()
-            }
-            .insert(db)
+            })
+            .exec(db)
             .await?
-            .id
+            .last_insert_id;
+            (id, true)
         }
     };
-    for (a, found) in addresses.iter().zip(known) {
-        if found.is_none() {
-            citizen_address::ActiveModel {
-                citizen_id: Set(citizen_id),
-                kind: Set(a.kind().to_string()),
-                address: Set(a.value()),
-                created_at: Set(now),
-                unreachable_at: Set(None),
-                ..Default::default()
-            }
-            .insert(db)
+    let mut seen = BTreeSet::new();
+    let unknown: Vec<_> = addresses
+        .iter()
+        .zip(known)
+        .filter(|(a, found)| found.is_none() && seen.insert((a.kind(), a.value())))
+        .map(|(a, _)| citizen_address::ActiveModel {
+            citizen_id: Set(citizen_id),
+            kind: Set(a.kind().to_string()),
+            address: Set(a.value()),
+            created_at: Set(now),
+            unreachable_at: Set(None),
+            ..Default::default()
+        })
+        .collect();
+    if !unknown.is_empty() {
+        citizen_address::Entity::insert_many(unknown)
+            .exec_without_returning(db)
             .await?;
-        }
     }
-    Ok(Some(citizen_id))
+    Ok(Some(Sender { citizen_id, new }))
 }
 
 /// An operator undid a merge of these two: do not merge them again.

@@ -6,6 +6,7 @@
 use super::attachments::Stored;
 use super::{create, duplicates, Intake, Outcome};
 use crate::dedup::Signature;
+use crate::identity::Sender;
 use crate::routing::Decision;
 use crate::store::entity::complaint;
 use adapters::InboundMessage;
@@ -41,7 +42,7 @@ pub async fn handle<C: ConnectionTrait>(
     db: &C,
     msg: &InboundMessage,
     inbound_id: i64,
-    citizen_id: Option<i64>,
+    sender: Option<Sender>,
     stored: Vec<Option<Stored>>,
     ahead: Ahead,
     now: DateTime<Utc>,
@@ -49,9 +50,13 @@ pub async fn handle<C: ConnectionTrait>(
     let Ahead { decision, sig } = ahead;
     intake.routing.count(&decision);
     let dedup = &intake.dedup;
-    let repeat = match &sig {
-        Some(sig) => duplicates::find_repeat(db, dedup, citizen_id, sig, now).await?,
-        None => None,
+    let citizen_id = sender.map(|s| s.citizen_id);
+    let repeat = match (&sig, sender) {
+        // A citizen first seen with this message has nothing to repeat.
+        (Some(sig), Some(s)) if !s.new => {
+            duplicates::find_repeat(db, dedup, citizen_id, sig, now).await?
+        }
+        _ => None,
     };
     if let Some(c) = repeat {
         create::store_attachments(
@@ -73,11 +78,14 @@ pub async fn handle<C: ConnectionTrait>(
         }
         None => None,
     };
+    // A first report's verification clock is its nearest due time.
+    let due = first.is_none().then(|| intake.sla.verify_due(now));
     let (c, _) = create::complaint(
         db,
         &intake.media_channels,
         &decision,
         first.as_ref(),
+        due,
         &intake.notifier,
         msg,
         inbound_id,
@@ -90,7 +98,9 @@ pub async fn handle<C: ConnectionTrait>(
         // Linked: the first's clocks and delivery stand for both.
         return Ok((c, Outcome::Created, None));
     }
-    intake.sla.on_new(db, c.id, now).await?;
+    if let Some(due) = due {
+        intake.sla.on_new(db, c.id, due, now).await?;
+    }
     let id = c.id;
     Ok((c, Outcome::Created, sig.map(|sig| (id, sig))))
 }

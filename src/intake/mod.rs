@@ -307,15 +307,22 @@ impl Intake {
         if let Some(cursor) = cursor {
             cursors::set(&*txn, cursor, now).await?;
         }
-        let inbound = inbound_row(msg, fingerprint, now).insert(&*txn).await?;
+        // Only the id comes back: the raw payload is not read again.
+        let inbound_id = inbound_message::Entity::insert(inbound_row(msg, fingerprint, now))
+            .exec(&*txn)
+            .await?
+            .last_insert_id;
         let addresses: Vec<_> = msg
             .sender
             .iter()
             .chain(&msg.other_addresses)
             .cloned()
             .collect();
-        let citizen_id =
+        let sender =
             crate::identity::identify(&*txn, &addresses, msg.display_name.as_deref(), now).await?;
+        let citizen_id = sender.map(|s| s.citizen_id);
+        // A citizen first seen now has no complaint to follow up or repeat.
+        let known = sender.is_some_and(|s| !s.new);
         if let Some(sender) = msg.sender.as_ref().filter(|_| msg.channel != Channel::Webform) {
             // The citizen wrote: messages held for a closed window may go now.
             // (Nothing is ever sent, so nothing held, on the web form.)
@@ -339,7 +346,7 @@ impl Intake {
                 None => None,
             };
             (c, Outcome::Answered)
-        } else if let Some((c, why)) = match chat {
+        } else if let Some((c, why)) = match chat && known {
             true => followup::find(&*txn, msg, citizen_id, self.followup_window, now).await?,
             false => None,
         } {
@@ -350,7 +357,7 @@ impl Intake {
                 &c,
                 why,
                 msg,
-                inbound.id,
+                inbound_id,
                 stored,
                 now,
             )
@@ -359,16 +366,18 @@ impl Intake {
         } else {
             let ahead = ahead.unwrap_or_else(|| fresh::Ahead::of(self, msg));
             let (c, outcome, first_report) =
-                fresh::handle(self, &*txn, msg, inbound.id, citizen_id, stored, ahead, now)
+                fresh::handle(self, &*txn, msg, inbound_id, sender, stored, ahead, now)
                     .await?;
             remember = first_report;
             (Some(c), outcome)
         };
 
         if let Some(c) = &complaint {
-            let mut linked: inbound_message::ActiveModel = inbound.into();
-            linked.complaint_id = Set(Some(c.id));
-            linked.update(&*txn).await?;
+            inbound_message::Entity::update_many()
+                .col_expr(inbound_message::Column::ComplaintId, Some(c.id).into())
+                .filter(inbound_message::Column::Id.eq(inbound_id))
+                .exec(&*txn)
+                .await?;
         }
         txn.commit().await?;
         if let Some((id, sig)) = remember {

@@ -127,16 +127,24 @@ impl Sla {
         Ok(())
     }
 
-    /// A complaint created in this transaction: it has no clocks yet, so
-    /// the verification clock starts and is the nearest due time.
+    /// When a complaint received at `now` is due for verification: the
+    /// nearest due time of a new complaint, written on its row from the
+    /// start (see [`Self::on_new`]).
+    pub fn verify_due(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.calendar.add_working_days(now, self.policy.verify_days)
+    }
+
+    /// A complaint created in this transaction with `sla_due_at` set to
+    /// [`Self::verify_due`]: it has no clocks yet, so the verification
+    /// clock starts.
     pub async fn on_new<C: ConnectionTrait>(
         &self,
         db: &C,
         complaint_id: i64,
+        due_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        let due_at = self.calendar.add_working_days(now, self.policy.verify_days);
-        sla_clock::ActiveModel {
+        sla_clock::Entity::insert(sla_clock::ActiveModel {
             complaint_id: Set(complaint_id),
             clock: Set(VERIFY.into()),
             started_at: Set(now),
@@ -146,15 +154,9 @@ impl Sla {
             warned_at: Set(None),
             overdue_at: Set(None),
             ..Default::default()
-        }
-        .insert(db)
+        })
+        .exec_without_returning(db)
         .await?;
-        complaint::Entity::update_many()
-            .col_expr(complaint::Column::SlaDueAt, Some(due_at).into())
-            .col_expr(complaint::Column::UpdatedAt, now.into())
-            .filter(complaint::Column::Id.eq(complaint_id))
-            .exec(db)
-            .await?;
         Ok(())
     }
 
