@@ -8,8 +8,7 @@ use crate::store::entity::{citizen, citizen_address, citizen_merge, complaint};
 use adapters::Address;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use std::collections::BTreeSet;
 

@@ -127,7 +127,9 @@ async fn run(p: Params, smoke: bool) {
     backends.extend(Backend::postgres().await);
     // SATUPINTU_BENCH_CASES=sqlite,whatsapp keeps the gateway cases whose
     // name holds every word given (case-insensitive).
-    let wanted = std::env::var("SATUPINTU_BENCH_CASES").unwrap_or_default().to_lowercase();
+    let wanted = std::env::var("SATUPINTU_BENCH_CASES")
+        .unwrap_or_default()
+        .to_lowercase();
     let keep = |name: String| {
         let name = name.to_lowercase();
         wanted.split(',').map(str::trim).all(|w| name.contains(w))

@@ -14,9 +14,7 @@ use crate::store::outbox;
 use adapters::{InboundMessage, MediaRef, TrackingCode};
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 #[allow(clippy::too_many_arguments)]
 pub async fn complaint<C: ConnectionTrait>(
@@ -167,4 +165,3 @@ fn random_tracking_code() -> TrackingCode {
     }
     TrackingCode::from_random(data)
 }
-

@@ -167,8 +167,12 @@ impl Intake {
         let ahead = command.is_none().then(|| fresh::Ahead::of(self, &msg));
         let msg = Arc::new(msg);
         let work = {
-            let (intake, msg, fingerprint, cursor) =
-                (self.clone(), msg.clone(), fingerprint.clone(), cursor.clone());
+            let (intake, msg, fingerprint, cursor) = (
+                self.clone(),
+                msg.clone(),
+                fingerprint.clone(),
+                cursor.clone(),
+            );
             async move {
                 intake
                     .process(&msg, &fingerprint, stored, cursor.as_ref(), command, ahead)
@@ -323,7 +327,11 @@ impl Intake {
         let citizen_id = sender.map(|s| s.citizen_id);
         // A citizen first seen now has no complaint to follow up or repeat.
         let known = sender.is_some_and(|s| !s.new);
-        if let Some(sender) = msg.sender.as_ref().filter(|_| msg.channel != Channel::Webform) {
+        if let Some(sender) = msg
+            .sender
+            .as_ref()
+            .filter(|_| msg.channel != Channel::Webform)
+        {
             // The citizen wrote: messages held for a closed window may go now.
             // (Nothing is ever sent, so nothing held, on the web form.)
             outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
@@ -366,8 +374,7 @@ impl Intake {
         } else {
             let ahead = ahead.unwrap_or_else(|| fresh::Ahead::of(self, msg));
             let (c, outcome, first_report) =
-                fresh::handle(self, &*txn, msg, inbound_id, sender, stored, ahead, now)
-                    .await?;
+                fresh::handle(self, &*txn, msg, inbound_id, sender, stored, ahead, now).await?;
             remember = first_report;
             (Some(c), outcome)
         };
