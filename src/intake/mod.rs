@@ -163,8 +163,10 @@ impl Intake {
         }
         // Pure computation here; only the statements go to the writer.
         let chat = msg.channel != Channel::Webform;
-        let command = if chat { commands::parse(&msg) } else { None };
-        let ahead = command.is_none().then(|| fresh::Ahead::of(self, &msg));
+        let plan = match chat.then(|| commands::parse(&msg)).flatten() {
+            Some(command) => Plan::Command(command),
+            None => Plan::Message(fresh::Ahead::of(self, &msg)),
+        };
         let msg = Arc::new(msg);
         let work = {
             let (intake, msg, fingerprint, cursor) = (
@@ -175,7 +177,7 @@ impl Intake {
             );
             async move {
                 intake
-                    .process(&msg, &fingerprint, stored, cursor.as_ref(), command, ahead)
+                    .process(&msg, &fingerprint, stored, cursor.as_ref(), plan)
                     .await
             }
         };
@@ -302,8 +304,7 @@ impl Intake {
         fingerprint: &str,
         stored: Vec<Option<attachments::Stored>>,
         cursor: Option<&CursorUpdate>,
-        command: Option<commands::Command>,
-        ahead: Option<fresh::Ahead>,
+        plan: Plan,
     ) -> Result<Accepted, IntakeError> {
         let chat = msg.channel != Channel::Webform;
         let now = Utc::now();
@@ -338,45 +339,56 @@ impl Intake {
         }
 
         let mut remember = None;
-        let (complaint, outcome) = if let Some(command) = command {
-            let id = commands::answer(
-                &*txn,
-                &self.notifier,
-                &self.sla,
-                msg,
-                citizen_id,
-                &command,
-                now,
-            )
-            .await?;
-            let c = match id {
-                Some(id) => complaint::Entity::find_by_id(id).one(&*txn).await?,
-                None => None,
-            };
-            (c, Outcome::Answered)
-        } else if let Some((c, why)) = match chat && known {
-            true => followup::find(&*txn, msg, citizen_id, self.followup_window, now).await?,
-            false => None,
-        } {
-            followup::join(
-                &*txn,
-                &self.media_channels,
-                &self.notifier,
-                &c,
-                why,
-                msg,
-                inbound_id,
-                stored,
-                now,
-            )
-            .await?;
-            (Some(c), Outcome::Joined)
-        } else {
-            let ahead = ahead.unwrap_or_else(|| fresh::Ahead::of(self, msg));
-            let (c, outcome, first_report) =
-                fresh::handle(self, &*txn, msg, inbound_id, sender, stored, ahead, now).await?;
-            remember = first_report;
-            (Some(c), outcome)
+        let (complaint, outcome) = match plan {
+            Plan::Command(command) => {
+                let id = commands::answer(
+                    &*txn,
+                    &self.notifier,
+                    &self.sla,
+                    msg,
+                    citizen_id,
+                    &command,
+                    now,
+                )
+                .await?;
+                let c = match id {
+                    Some(id) => complaint::Entity::find_by_id(id).one(&*txn).await?,
+                    None => None,
+                };
+                (c, Outcome::Answered)
+            }
+            Plan::Message(ahead) => {
+                let joins = match chat && known {
+                    true => {
+                        followup::find(&*txn, msg, citizen_id, self.followup_window, now).await?
+                    }
+                    false => None,
+                };
+                match joins {
+                    Some((c, why)) => {
+                        followup::join(
+                            &*txn,
+                            &self.media_channels,
+                            &self.notifier,
+                            &c,
+                            why,
+                            msg,
+                            inbound_id,
+                            stored,
+                            now,
+                        )
+                        .await?;
+                        (Some(c), Outcome::Joined)
+                    }
+                    None => {
+                        let (c, outcome, first_report) =
+                            fresh::handle(self, &*txn, msg, inbound_id, sender, stored, ahead, now)
+                                .await?;
+                        remember = first_report;
+                        (Some(c), outcome)
+                    }
+                }
+            }
         };
 
         if let Some(c) = &complaint {
@@ -400,6 +412,14 @@ impl Intake {
             outcome,
         })
     }
+}
+
+/// What a message asks for, worked out before its transaction: a command
+/// to answer, or a message to take in (a follow-up or a new complaint),
+/// with the routing and signature a new complaint would need.
+enum Plan {
+    Command(commands::Command),
+    Message(fresh::Ahead),
 }
 
 async fn find_inbound<C: ConnectionTrait>(
