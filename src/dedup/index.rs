@@ -48,6 +48,11 @@ fn band_hash(rows: &[u16]) -> u64 {
         .fold(0x243F_6A88_85A3_08D3, |h, &v| mix(h ^ u64::from(v)))
 }
 
+/// The key of a stored slot's signature in table `band`.
+fn slot_band_key(slots: &Slots, slot: u32, band: usize, rows: usize) -> u64 {
+    band_hash(&slots.mins(slot)[band * rows..(band + 1) * rows])
+}
+
 fn id_hash(id: i64) -> u64 {
     mix(id as u64)
 }
@@ -132,7 +137,7 @@ impl LshIndex {
         for band in 0..self.bands {
             let mut table = BandTable::with_len(len);
             for &s in &order {
-                let key = band_hash(&slots.mins(s)[band * rows..(band + 1) * rows]);
+                let key = slot_band_key(slots, s, band, rows);
                 table.insert_unless_full(key, s, pack, MAX_PER_BUCKET);
             }
             self.tables[band] = table;
@@ -173,7 +178,7 @@ impl LshIndex {
         let (slots, pack, rows) = (&self.slots, self.pack, self.rows);
         self.ids.insert(id_hash(id), slot, pack, usize::MAX, |_| 0);
         for (band, table) in self.tables.iter_mut().enumerate() {
-            let key = band_hash(&slots.mins(slot)[band * rows..(band + 1) * rows]);
+            let key = slot_band_key(slots, slot, band, rows);
             table.insert(key, slot, pack, MAX_PER_BUCKET, |s| slots.at(s));
         }
     }
@@ -189,7 +194,7 @@ impl LshIndex {
         let key_of = |s: u32| id_hash(slots.id(s));
         self.ids.remove(key_of(slot), slot, pack, key_of);
         for (band, table) in self.tables.iter_mut().enumerate() {
-            let key_of = |s: u32| band_hash(&slots.mins(s)[band * rows..(band + 1) * rows]);
+            let key_of = |s: u32| slot_band_key(slots, s, band, rows);
             // Absent when a full bucket gave it up for a newer one.
             table.remove(key_of(slot), slot, pack, key_of);
         }
