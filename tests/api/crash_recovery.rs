@@ -5,19 +5,8 @@ use crate::helpers::*;
 use crate::lapor_standin::{LaporStandin, Mode};
 use crate::on_both_backends;
 
-async fn submit(base: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/complaints"))
-        .json(&serde_json::json!({"text": "Tanah longsor di Jl. Sitinjau Lauik", "phone": "081311112222"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<serde_json::Value>().await.unwrap()["tracking_code"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+const PHONE: &str = "081311112222";
+const LANDSLIDE: &str = "Tanah longsor di Jl. Sitinjau Lauik";
 
 async fn lapor_id(base: &str, code: &str) -> Option<String> {
     let view: serde_json::Value = reqwest::get(format!("{base}/api/v1/complaints/{code}"))
@@ -39,7 +28,7 @@ async fn killed_during_delivery_delivers_once_after_restart(backend: Backend) {
     let port = free_port();
 
     let gateway = Gateway::start(&config_path, port, &log).await;
-    let code = submit(&gateway.base).await;
+    let code = gateway.submit(PHONE, LANDSLIDE).await;
     // The delivery is in flight: LAPOR has the request but has not answered.
     eventually("LAPOR to receive the first attempt", 15, || async {
         (!lapor.received().is_empty()).then_some(())
@@ -78,7 +67,7 @@ async fn stopped_before_delivery_delivers_once_after_restart(backend: Backend) {
     let port = free_port();
 
     let gateway = Gateway::start(&config_path, port, &log).await;
-    let code = submit(&gateway.base).await;
+    let code = gateway.submit(PHONE, LANDSLIDE).await;
     assert!(gateway.terminate().success());
     assert!(
         lapor.received().is_empty(),

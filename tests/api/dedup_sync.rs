@@ -14,20 +14,6 @@ const STREET_LAMP: &str =
 const PARK_LAMP: &str =
     "Lampu taman mati di Taman Purus kelurahan Purus sejak 3 hari, gelap dan rawan maling";
 
-async fn submit(base: &str, phone: &str, text: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/complaints"))
-        .json(&serde_json::json!({"text": text, "phone": phone}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<serde_json::Value>().await.unwrap()["tracking_code"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn row(store: &Store, code: &str) -> complaint::Model {
     complaint::Entity::find()
         .filter(complaint::Column::TrackingCode.eq(code))
@@ -76,8 +62,8 @@ async fn command_line_changes_reach_the_running_gateway(backend: Backend) {
     let base = gateway.base.clone();
     let store = Store::connect(&db.url, 2).await.unwrap();
 
-    let street = submit(&base, "081211110001", STREET_LAMP).await;
-    let park = submit(&base, "081211110002", PARK_LAMP).await;
+    let street = gateway.submit("081211110001", STREET_LAMP).await;
+    let park = gateway.submit("081211110002", PARK_LAMP).await;
     let street_id = row(&store, &street).await.id;
     let park_id = row(&store, &park).await.id;
     assert_eq!(
@@ -95,19 +81,19 @@ async fn command_line_changes_reach_the_running_gateway(backend: Backend) {
         &["complaint", "unlink", &park, "--operator", "rina"],
     );
     wait_indexed(&base, 2).await;
-    let third = submit(
-        &base,
-        "081211110003",
-        "lampu taman mati di taman purus kel purus sejak 3 hari, gelap rawan maling",
-    )
-    .await;
+    let third = gateway
+        .submit(
+            "081211110003",
+            "lampu taman mati di taman purus kel purus sejak 3 hari, gelap rawan maling",
+        )
+        .await;
     assert_eq!(row(&store, &third).await.duplicate_of, Some(park_id));
 
     // Linked after all: the park lamp is no longer a first report to join.
     cli(&config_path, &["complaint", "link", &park, "--to", &street]);
     wait_indexed(&base, 1).await;
     assert_eq!(row(&store, &third).await.duplicate_of, Some(street_id));
-    let fourth = submit(&base, "081211110004", PARK_LAMP).await;
+    let fourth = gateway.submit("081211110004", PARK_LAMP).await;
     assert_eq!(row(&store, &fourth).await.duplicate_of, Some(street_id));
 
     // Closed on the command line: nothing is left to join.
@@ -123,7 +109,7 @@ async fn command_line_changes_reach_the_running_gateway(backend: Backend) {
         ],
     );
     wait_indexed(&base, 0).await;
-    let fifth = submit(&base, "081211110005", STREET_LAMP).await;
+    let fifth = gateway.submit("081211110005", STREET_LAMP).await;
     let fifth = row(&store, &fifth).await;
     assert_eq!(fifth.duplicate_of, None);
     assert_ne!(fifth.status, "duplicate");

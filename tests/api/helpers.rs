@@ -327,6 +327,21 @@ pub fn write_config(config: &Config, path: &Path) -> PathBuf {
 }
 
 impl Gateway {
+    /// Submits a web-form complaint; its tracking code.
+    pub async fn submit(&self, phone: &str, text: &str) -> String {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/complaints", self.base))
+            .json(&serde_json::json!({"text": text, "phone": phone}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<serde_json::Value>().await.unwrap()["tracking_code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     pub async fn start(config_path: &Path, port: u16, log: &Path) -> Gateway {
         let log = std::fs::OpenOptions::new()
             .create(true)
