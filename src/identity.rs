@@ -34,19 +34,7 @@ pub async fn identify<C: ConnectionTrait>(
     if addresses.is_empty() {
         return Ok(None);
     }
-    // Every address in one statement (each pair is a search of the unique
-    // index on kind and address).
-    let any_of = addresses.iter().fold(Condition::any(), |any, a| {
-        any.add(
-            Condition::all()
-                .add(citizen_address::Column::Kind.eq(a.kind()))
-                .add(citizen_address::Column::Address.eq(a.value())),
-        )
-    });
-    let rows = citizen_address::Entity::find()
-        .filter(any_of)
-        .all(db)
-        .await?;
+    let rows = known_addresses(db, addresses).await?;
     let known: Vec<Option<i64>> = addresses
         .iter()
         .map(|a| {
@@ -73,14 +61,10 @@ pub async fn identify<C: ConnectionTrait>(
             (oldest, false)
         }
         None => {
-            let id = citizen::Entity::insert(citizen::ActiveModel {
-                display_name: Set(display_name.map(str::to_string)),
-                created_at: Set(now),
-                ..Default::default()
-            })
-            .exec(db)
-            .await?
-            .last_insert_id;
+            let id = citizen::Entity::insert(citizen_row(display_name, now))
+                .exec(db)
+                .await?
+                .last_insert_id;
             (id, true)
         }
     };
@@ -89,14 +73,7 @@ pub async fn identify<C: ConnectionTrait>(
         .iter()
         .zip(known)
         .filter(|(a, found)| found.is_none() && seen.insert((a.kind(), a.value())))
-        .map(|(a, _)| citizen_address::ActiveModel {
-            citizen_id: Set(citizen_id),
-            kind: Set(a.kind().to_string()),
-            address: Set(a.value()),
-            created_at: Set(now),
-            unreachable_at: Set(None),
-            ..Default::default()
-        })
+        .map(|(a, _)| address_row(citizen_id, a, now))
         .collect();
     if !unknown.is_empty() {
         citizen_address::Entity::insert_many(unknown)
@@ -104,6 +81,51 @@ pub async fn identify<C: ConnectionTrait>(
             .await?;
     }
     Ok(Some(Sender { citizen_id, new }))
+}
+
+/// The stored rows of those of `addresses` that are known, in one
+/// statement (each pair is a search of the unique index on kind and
+/// address).
+pub async fn known_addresses<C: ConnectionTrait>(
+    db: &C,
+    addresses: &[Address],
+) -> Result<Vec<citizen_address::Model>, DbErr> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let any_of = addresses.iter().fold(Condition::any(), |any, a| {
+        any.add(
+            Condition::all()
+                .add(citizen_address::Column::Kind.eq(a.kind()))
+                .add(citizen_address::Column::Address.eq(a.value())),
+        )
+    });
+    citizen_address::Entity::find().filter(any_of).all(db).await
+}
+
+/// A new citizen record.
+pub fn citizen_row(display_name: Option<&str>, now: DateTime<Utc>) -> citizen::ActiveModel {
+    citizen::ActiveModel {
+        display_name: Set(display_name.map(str::to_string)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// `address` recorded as one of `citizen_id`'s.
+pub fn address_row(
+    citizen_id: i64,
+    address: &Address,
+    now: DateTime<Utc>,
+) -> citizen_address::ActiveModel {
+    citizen_address::ActiveModel {
+        citizen_id: Set(citizen_id),
+        kind: Set(address.kind().to_string()),
+        address: Set(address.value()),
+        created_at: Set(now),
+        unreachable_at: Set(None),
+        ..Default::default()
+    }
 }
 
 /// An operator undid a merge of these two: do not merge them again.

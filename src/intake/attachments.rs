@@ -9,6 +9,7 @@ pub struct AttachmentStore {
     dir: PathBuf,
 }
 
+#[derive(Debug, Clone)]
 pub struct Stored {
     pub sha256: String,
     /// Path relative to the store's directory.

@@ -31,12 +31,65 @@ pub async fn complaint<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(complaint::Model, TrackingCode), DbErr> {
     let tracking_code = random_tracking_code();
-    let status = match duplicate_of {
-        Some(_) => Status::Duplicate,
-        None => Status::Received,
-    };
+    let status = initial_status(duplicate_of.is_some());
+    let complaint = complaint_row(
+        decision,
+        duplicate_of.map(|f| f.id),
+        sla_due_at,
+        msg,
+        citizen_id,
+        &tracking_code,
+        now,
+    )
+    .insert(db)
+    .await?;
+    store_attachments(
+        db,
+        media_channels,
+        complaint.id,
+        inbound_id,
+        msg,
+        stored,
+        now,
+    )
+    .await?;
+
+    let actor = actor(msg);
+    let received = received_event(complaint.id, &actor, status, msg, now);
+    if let Some(ack) = notifier.acknowledgment(msg, complaint.id, tracking_code.as_str()) {
+        crate::notify::enqueue(db, ack, now).await?;
+    }
+
+    if let Some(first) = duplicate_of {
+        add_event(db, received).await?;
+        super::duplicates::link_events(db, first, &complaint, &actor, now).await?;
+        return Ok((complaint, tracking_code));
+    }
+    let deliveries = decision
+        .destinations
+        .iter()
+        .map(|d| outbox::new_row(Some(complaint.id), d, now));
+    outbox_row::Entity::insert_many(deliveries)
+        .exec_without_returning(db)
+        .await?;
+    let routed = routed_event(complaint.id, decision, now);
+    add_events(db, [received, routed]).await?;
+    Ok((complaint, tracking_code))
+}
+
+/// The row of a new complaint; a report linked to a first one is stored
+/// as a duplicate of it.
+pub fn complaint_row(
+    decision: &Decision,
+    duplicate_of: Option<i64>,
+    sla_due_at: Option<DateTime<Utc>>,
+    msg: &InboundMessage,
+    citizen_id: Option<i64>,
+    tracking_code: &TrackingCode,
+    now: DateTime<Utc>,
+) -> complaint::ActiveModel {
     let location = msg.location.as_ref();
-    let complaint = complaint::ActiveModel {
+    complaint::ActiveModel {
         tracking_code: Set(tracking_code.to_string()),
         citizen_id: Set(citizen_id),
         channel: Set(msg.channel.as_str().into()),
@@ -51,10 +104,10 @@ pub async fn complaint<C: ConnectionTrait>(
         kelurahan_code: Set(decision.kelurahan_code.clone()),
         anonim: Set(msg.flags.anonim),
         rahasia: Set(msg.flags.rahasia),
-        status: Set(status.as_str().into()),
+        status: Set(initial_status(duplicate_of.is_some()).as_str().into()),
         lapor_tracking_id: Set(None),
         lapor_transaction_id: Set(None),
-        duplicate_of: Set(duplicate_of.map(|f| f.id)),
+        duplicate_of: Set(duplicate_of),
         sla_due_at: Set(sla_due_at),
         priority: Set(decision.priority.map(|p| p.as_str().to_string())),
         sla_class: Set(decision.sla_class.clone()),
@@ -62,23 +115,32 @@ pub async fn complaint<C: ConnectionTrait>(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    store_attachments(
-        db,
-        media_channels,
-        complaint.id,
-        inbound_id,
-        msg,
-        stored,
-        now,
-    )
-    .await?;
+}
 
-    let actor = format!("channel:{}", msg.channel);
-    let received = NewEvent {
-        complaint_id: complaint.id,
-        actor: &actor,
+/// A new complaint's status: received, or a duplicate when linked.
+pub fn initial_status(linked: bool) -> Status {
+    match linked {
+        true => Status::Duplicate,
+        false => Status::Received,
+    }
+}
+
+/// Who the timeline names for what a channel brought in.
+pub fn actor(msg: &InboundMessage) -> String {
+    format!("channel:{}", msg.channel)
+}
+
+/// The first timeline entry of a new complaint.
+pub fn received_event<'a>(
+    complaint_id: i64,
+    actor: &'a str,
+    status: Status,
+    msg: &InboundMessage,
+    now: DateTime<Utc>,
+) -> NewEvent<'a> {
+    NewEvent {
+        complaint_id,
+        actor,
         kind: "received",
         from_status: None,
         to_status: Some(status.as_str()),
@@ -89,23 +151,17 @@ pub async fn complaint<C: ConnectionTrait>(
             "attachments": msg.attachments.len(),
         })),
         at: now,
-    };
-    if let Some(ack) = notifier.acknowledgment(msg, complaint.id, tracking_code.as_str()) {
-        crate::notify::enqueue(db, ack, now).await?;
     }
+}
 
-    if let Some(first) = duplicate_of {
-        add_event(db, received).await?;
-        super::duplicates::link_events(db, first, &complaint, &actor, now).await?;
-        return Ok((complaint, tracking_code));
-    }
-    for destination in &decision.destinations {
-        outbox_row::Entity::insert(outbox::new_row(Some(complaint.id), destination, now))
-            .exec_without_returning(db)
-            .await?;
-    }
-    let routed = NewEvent {
-        complaint_id: complaint.id,
+/// The timeline entry of the routing decision for a first report.
+pub fn routed_event(
+    complaint_id: i64,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> NewEvent<'static> {
+    NewEvent {
+        complaint_id,
         actor: "system",
         kind: "routed",
         from_status: None,
@@ -113,9 +169,7 @@ pub async fn complaint<C: ConnectionTrait>(
         note: Some(decision.summary()),
         data: Some(serde_json::to_value(decision).unwrap_or_default()),
         at: now,
-    };
-    add_events(db, [received, routed]).await?;
-    Ok((complaint, tracking_code))
+    }
 }
 
 /// Attachment rows for the message's attachments, on `complaint_id`.
@@ -157,7 +211,7 @@ pub async fn store_attachments<C: ConnectionTrait>(
 /// with a million complaints stored; the unique index catches it, the
 /// transaction fails as a whole and the sender's retry draws a new code.
 /// Not worth a lookup in every intake transaction.
-fn random_tracking_code() -> TrackingCode {
+pub fn random_tracking_code() -> TrackingCode {
     let mut rng = rand::rng();
     let mut data = [0u32; adapters::tracking_code::DATA_LEN];
     for v in data.iter_mut() {

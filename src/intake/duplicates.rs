@@ -11,14 +11,63 @@ use crate::store::complaints::{add_event, NewEvent};
 use crate::store::entity::complaint;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder,
+};
 
 /// Statuses a complaint can still be repeated or joined in.
 fn is_live(c: &complaint::Model) -> bool {
-    c.status
+    is_live_status(&c.status)
+}
+
+fn is_live_status(status: &str) -> bool {
+    status
         .parse::<Status>()
         .map(|s| s.is_open() || s == Status::Duplicate)
         .unwrap_or(false)
+}
+
+/// What judging a duplicate candidate needs of its row; the text is not
+/// read again (the index judged it).
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "complaint::Entity")]
+pub struct Candidate {
+    pub id: i64,
+    pub citizen_id: Option<i64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub kelurahan_code: Option<String>,
+    pub category: Option<String>,
+    pub status: String,
+    pub duplicate_of: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Candidate {
+    fn report(&self) -> Report {
+        Report {
+            citizen_id: self.citizen_id,
+            place: Place {
+                lat: self.lat,
+                lon: self.lon,
+                kelurahan_code: self.kelurahan_code.clone(),
+            },
+            category: self.category.clone(),
+            at: self.created_at,
+        }
+    }
+}
+
+/// The rows of complaints `ids`, as far as judging them needs.
+pub async fn candidates<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<Candidate>, DbErr> {
+    complaint::Entity::find()
+        .filter(complaint::Column::Id.is_in(ids))
+        .into_partial_model()
+        .all(db)
+        .await
 }
 
 /// The citizen's live complaint within the repeat window whose text `sig`
@@ -96,6 +145,26 @@ pub async fn find_first<C: ConnectionTrait>(
     if candidates.is_empty() {
         return Ok(None);
     }
+    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
+    let rows = self::candidates(db, ids.iter().copied()).await?;
+    match first_among(dedup, citizen_id, msg, decision, &ids, &rows, now) {
+        Some(id) => complaint::Entity::find_by_id(id).one(db).await,
+        None => Ok(None),
+    }
+}
+
+/// The first of `candidates` (ids, most similar first) whose stored row
+/// (among `rows`) is a live first report of the same problem: place, time
+/// and category.
+pub fn first_among(
+    dedup: &Dedup,
+    citizen_id: Option<i64>,
+    msg: &InboundMessage,
+    decision: &Decision,
+    candidates: &[i64],
+    rows: &[Candidate],
+    now: DateTime<Utc>,
+) -> Option<i64> {
     let location = msg.location.as_ref();
     let new = Report {
         citizen_id,
@@ -107,21 +176,15 @@ pub async fn find_first<C: ConnectionTrait>(
         category: decision.category.clone().or_else(|| msg.category.clone()),
         at: now,
     };
-    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
-    let rows = complaint::Entity::find()
-        .filter(complaint::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?;
-    // Most similar first, as the index ranked them.
-    for id in ids {
-        let Some(c) = rows.iter().find(|c| c.id == id) else {
-            continue;
-        };
-        if c.duplicate_of.is_none() && is_live(c) && dedup.same_problem(&new, &Report::of(c)) {
-            return Ok(Some(c.clone()));
-        }
-    }
-    Ok(None)
+    candidates
+        .iter()
+        .filter_map(|id| rows.iter().find(|c| c.id == *id))
+        .find(|c| {
+            c.duplicate_of.is_none()
+                && is_live_status(&c.status)
+                && dedup.same_problem(&new, &c.report())
+        })
+        .map(|c| c.id)
 }
 
 /// The `ikut_melapor` entries: on the first, who joined; on the new one,

@@ -7,7 +7,7 @@ pub mod texts;
 use crate::store::entity::outbox;
 use adapters::{Channel, InboundMessage};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 pub use texts::MessageLanguage;
 
@@ -43,14 +43,21 @@ pub async fn enqueue<C: ConnectionTrait>(
     m: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    outbox::Entity::insert(outbox_row(m, now))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The outbox row of one outbound message (for callers that insert many).
+pub fn outbox_row(m: NewMessage, now: DateTime<Utc>) -> outbox::ActiveModel {
     let mut row = crate::store::outbox::new_row(m.complaint_id, &reply_destination(m.channel), now);
     row.kind = Set(crate::store::outbox::KIND_MESSAGE.into());
     row.channel = Set(Some(m.channel.as_str().into()));
     row.channel_account = Set(Some(m.channel_account));
     row.recipient = Set(Some(m.recipient));
     row.payload = Set(Some(serde_json::to_value(&m.payload).unwrap_or_default()));
-    let _: outbox::Model = row.insert(db).await?;
-    Ok(())
+    row
 }
 
 /// A channel and the account on it that sends to citizens who did not

@@ -144,7 +144,20 @@ impl Sla {
         due_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        sla_clock::Entity::insert(sla_clock::ActiveModel {
+        sla_clock::Entity::insert(Self::verify_clock(complaint_id, due_at, now))
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
+    }
+
+    /// The verification clock of a new complaint (for callers that insert
+    /// many).
+    pub fn verify_clock(
+        complaint_id: i64,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> sla_clock::ActiveModel {
+        sla_clock::ActiveModel {
             complaint_id: Set(complaint_id),
             clock: Set(VERIFY.into()),
             started_at: Set(now),
@@ -154,10 +167,7 @@ impl Sla {
             warned_at: Set(None),
             overdue_at: Set(None),
             ..Default::default()
-        })
-        .exec_without_returning(db)
-        .await?;
-        Ok(())
+        }
     }
 
     /// A complaint that becomes a first report (unlinked): the

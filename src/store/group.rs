@@ -243,7 +243,14 @@ impl Member {
 
     /// Keeps this writer's work and waits until the shared transaction
     /// holding it is durable.
-    pub async fn commit(mut self) -> Result<(), DbErr> {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.release().await?.wait().await
+    }
+
+    /// Keeps this writer's work and lets go of the writer slot; the
+    /// returned [`Durability`] says when the work is durable. A writer with
+    /// more to write may start on it in between.
+    pub async fn release(mut self) -> Result<Durability, DbErr> {
         let released = match self.savepoint.take() {
             Some(s) => s.commit().await,
             None => Ok(()),
@@ -252,17 +259,9 @@ impl Member {
             holder.release();
         }
         released?;
-        let outcome = self
-            .done
-            .wait_for(|o| o.is_some())
-            .await
-            .map(|o| o.clone())
-            .map_err(|_| DbErr::Custom("shared write transaction was abandoned".into()))?;
-        match outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(DbErr::Custom(format!("commit failed: {e}"))),
-            None => Err(DbErr::Custom("shared write transaction was abandoned".into())),
-        }
+        Ok(Durability {
+            done: self.done.clone(),
+        })
     }
 
     /// Undoes this writer's work; the others' stays.
@@ -275,6 +274,28 @@ impl Member {
             holder.release();
         }
         result
+    }
+}
+
+/// A released writer's wait for the shared transaction's commit.
+pub struct Durability {
+    done: watch::Receiver<Outcome>,
+}
+
+impl Durability {
+    /// Returns once the shared transaction is durable, or its failure.
+    pub async fn wait(mut self) -> Result<(), DbErr> {
+        let outcome = self
+            .done
+            .wait_for(|o| o.is_some())
+            .await
+            .map(|o| o.clone())
+            .map_err(|_| DbErr::Custom("shared write transaction was abandoned".into()))?;
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(DbErr::Custom(format!("commit failed: {e}"))),
+            None => Err(DbErr::Custom("shared write transaction was abandoned".into())),
+        }
     }
 }
 
