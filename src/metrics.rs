@@ -29,6 +29,8 @@ pub struct Metrics {
     rules_reloads: Family<Labels, Counter>,
     rules_active: Gauge,
     dedup_indexed: Gauge,
+    intake_batches: Counter,
+    intake_written: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -107,8 +109,22 @@ impl Metrics {
             "First reports in the duplicate index (open, linked to none, within the window)",
             dedup_indexed.clone(),
         );
+        let intake_batches = Counter::default();
+        registry.register(
+            "intake_batches",
+            "Intake write transactions; messages written divided by this is the batch size",
+            intake_batches.clone(),
+        );
+        let intake_written = Family::<Labels, Counter>::default();
+        registry.register(
+            "intake_written",
+            "Messages written by intake, by how: bulk (with other first-time senders' new complaints) or single",
+            intake_written.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
+            intake_batches,
+            intake_written,
             sla_clocks,
             complaints_received,
             deliveries,
@@ -155,6 +171,15 @@ impl Metrics {
 
     pub fn set_dedup_indexed(&self, n: usize) {
         self.dedup_indexed.set(n as i64);
+    }
+
+    pub fn intake_batch(&self, bulk: usize, single: usize) {
+        self.intake_batches.inc();
+        for (how, n) in [("bulk", bulk), ("single", single)] {
+            self.intake_written
+                .get_or_create(&vec![("how", how.to_string())])
+                .inc_by(n as u64);
+        }
     }
 
     pub fn complaint_received(&self, channel: &str) {

@@ -1,9 +1,13 @@
 //! Intake: an adapter's message becomes a stored complaint, a follow-up to
 //! one, or an answered command. The raw message and everything it causes
 //! (complaint, timeline, outbox rows) are committed in one transaction
-//! before anyone is told "accepted".
+//! before anyone is told "accepted". Messages arriving together share that
+//! transaction (`batch`): first-time senders' new complaints are written
+//! together (`bulk`), every other message on its own (`single`).
 
 pub mod attachments;
+mod batch;
+mod bulk;
 mod commands;
 mod create;
 mod duplicates;
@@ -12,6 +16,7 @@ mod followup;
 mod fresh;
 pub mod relink;
 pub mod remote_media;
+mod single;
 
 use crate::complaint::Status;
 use crate::dedup::Dedup;
@@ -20,7 +25,7 @@ use crate::notify::Notifier;
 use crate::routing::Routing;
 use crate::store::cursors::{self, CursorUpdate};
 use crate::store::entity::{complaint, inbound_message};
-use crate::store::{self, outbox, Store};
+use crate::store::{self, Store};
 use adapters::{Channel, InboundMessage, MediaRef, TrackingCode};
 use attachments::AttachmentStore;
 use chrono::Utc;
@@ -87,6 +92,7 @@ pub struct Intake {
     /// Channels whose remote attachments are fetched through the outbox.
     media_channels: Arc<Vec<adapters::Channel>>,
     dedup: Arc<Dedup>,
+    batcher: Arc<batch::Batcher>,
 }
 
 impl Intake {
@@ -114,6 +120,7 @@ impl Intake {
                 enabled: false,
                 ..Default::default()
             })),
+            batcher: Arc::default(),
         }
     }
 
@@ -125,6 +132,16 @@ impl Intake {
 
     pub fn dedup(&self) -> &Arc<Dedup> {
         &self.dedup
+    }
+
+    /// Messages waiting for a batch writer.
+    pub fn queued_writes(&self) -> usize {
+        self.batcher.queued()
+    }
+
+    /// Batches being written.
+    pub fn batches_writing(&self) -> usize {
+        self.batcher.writing()
     }
 
     pub fn attachments(&self) -> &AttachmentStore {
@@ -143,14 +160,22 @@ impl Intake {
         cursor: Option<CursorUpdate>,
     ) -> Result<Accepted, IntakeError> {
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
-        if let Some(previous) = self
-            .previous_answer(self.store.db(), &msg, &fingerprint)
-            .await?
-        {
-            if let Some(cursor) = &cursor {
-                self.advance_cursor(cursor).await?;
+        // A repeated delivery is recognised by the batch (one lookup for all
+        // its messages) and answered below, from its unique-key failure.
+        // Only where answering it costs more (files to store again, a
+        // polling channel that re-reads after a restart) is it looked up
+        // here first.
+        let look_first = cursor.is_some() || !msg.attachments.is_empty();
+        if look_first {
+            if let Some(previous) = self
+                .previous_answer(self.store.db(), &msg, &fingerprint)
+                .await?
+            {
+                if let Some(cursor) = &cursor {
+                    self.advance_cursor(cursor).await?;
+                }
+                return Ok(previous);
             }
-            return Ok(previous);
         }
         // Files first: a row never points at a file that is not complete.
         let mut stored = Vec::with_capacity(msg.attachments.len());
@@ -161,42 +186,45 @@ impl Intake {
                 stored.push(None);
             }
         }
-        // Pure computation here; only the statements go to the writer.
-        let chat = msg.channel != Channel::Webform;
-        let plan = match chat.then(|| commands::parse(&msg)).flatten() {
-            Some(command) => Plan::Command(command),
-            None => Plan::Message(fresh::Ahead::of(self, &msg)),
-        };
         let msg = Arc::new(msg);
-        let work = {
-            let (intake, msg, fingerprint, cursor) = (
-                self.clone(),
-                msg.clone(),
-                fingerprint.clone(),
-                cursor.clone(),
-            );
-            async move {
-                intake
-                    .process(&msg, &fingerprint, stored, cursor.as_ref(), plan)
-                    .await
-            }
-        };
-        match self.store.write(work).await {
-            Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
-                // A concurrent delivery of the same message won the race.
-                match self
-                    .previous_answer(self.store.db(), &msg, &fingerprint)
-                    .await?
-                {
-                    Some(previous) => {
+        let mut tries = 0;
+        let result = loop {
+            tries += 1;
+            let job = batch::Job {
+                intake: self.clone(),
+                msg: msg.clone(),
+                fingerprint: fingerprint.clone(),
+                stored: stored.clone(),
+                cursor: cursor.clone(),
+                plan: Some(self.plan(&msg)),
+            };
+            match self.batcher.submit(job).await {
+                Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
+                    // The message was delivered before, or a concurrent
+                    // delivery of it won the race.
+                    if let Some(previous) = self
+                        .previous_answer(self.store.db(), &msg, &fingerprint)
+                        .await?
+                    {
                         if let Some(cursor) = &cursor {
                             self.advance_cursor(cursor).await?;
                         }
-                        Ok(previous)
+                        return Ok(previous);
                     }
-                    None => Err(IntakeError::Storage(e)),
+                    // Another transaction took what this one would have
+                    // (the same new sender's address, written side by side
+                    // on PostgreSQL; a tracking code): it is committed now,
+                    // so once more sees it.
+                    if tries == 1 {
+                        tracing::info!(channel = %msg.channel, external_id = %msg.external_id, error = %e, "intake raced another writer; trying once more");
+                        continue;
+                    }
+                    break Err(IntakeError::Storage(e));
                 }
+                other => break other,
             }
+        };
+        match result {
             Ok(accepted) => {
                 if accepted.outcome == Outcome::Created {
                     self.metrics.complaint_received(msg.channel.as_str());
@@ -212,6 +240,16 @@ impl Intake {
                 Ok(accepted)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// What a message asks for. Pure computation, done before the
+    /// transaction; only the statements go to the writer.
+    fn plan(&self, msg: &InboundMessage) -> Plan {
+        let chat = msg.channel != Channel::Webform;
+        match chat.then(|| commands::parse(msg)).flatten() {
+            Some(command) => Plan::Command(command),
+            None => Plan::Message(fresh::Ahead::of(self, msg)),
         }
     }
 
@@ -297,121 +335,14 @@ impl Intake {
             outcome: Outcome::Replayed,
         }))
     }
+}
 
-    async fn process(
-        &self,
-        msg: &InboundMessage,
-        fingerprint: &str,
-        stored: Vec<Option<attachments::Stored>>,
-        cursor: Option<&CursorUpdate>,
-        plan: Plan,
-    ) -> Result<Accepted, IntakeError> {
-        let chat = msg.channel != Channel::Webform;
-        let now = Utc::now();
-        let txn = self.store.begin_write().await?;
-        if let Some(cursor) = cursor {
-            cursors::set(&*txn, cursor, now).await?;
-        }
-        // Only the id comes back: the raw payload is not read again.
-        let inbound_id = inbound_message::Entity::insert(inbound_row(msg, fingerprint, now))
-            .exec(&*txn)
-            .await?
-            .last_insert_id;
-        let addresses: Vec<_> = msg
-            .sender
-            .iter()
-            .chain(&msg.other_addresses)
-            .cloned()
-            .collect();
-        let sender =
-            crate::identity::identify(&*txn, &addresses, msg.display_name.as_deref(), now).await?;
-        let citizen_id = sender.map(|s| s.citizen_id);
-        // A citizen first seen now has no complaint to follow up or repeat.
-        let known = sender.is_some_and(|s| !s.new);
-        if let Some(sender) = msg
-            .sender
-            .as_ref()
-            .filter(|_| msg.channel != Channel::Webform)
-        {
-            // The citizen wrote: messages held for a closed window may go now.
-            // (Nothing is ever sent, so nothing held, on the web form.)
-            outbox::wake_waiting(&*txn, msg.channel.as_str(), &sender.value(), now).await?;
-        }
-
-        let mut remember = None;
-        let (complaint, outcome) = match plan {
-            Plan::Command(command) => {
-                let id = commands::answer(
-                    &*txn,
-                    &self.notifier,
-                    &self.sla,
-                    msg,
-                    citizen_id,
-                    &command,
-                    now,
-                )
-                .await?;
-                let c = match id {
-                    Some(id) => complaint::Entity::find_by_id(id).one(&*txn).await?,
-                    None => None,
-                };
-                (c, Outcome::Answered)
-            }
-            Plan::Message(ahead) => {
-                let joins = match chat && known {
-                    true => {
-                        followup::find(&*txn, msg, citizen_id, self.followup_window, now).await?
-                    }
-                    false => None,
-                };
-                match joins {
-                    Some((c, why)) => {
-                        followup::join(
-                            &*txn,
-                            &self.media_channels,
-                            &self.notifier,
-                            &c,
-                            why,
-                            msg,
-                            inbound_id,
-                            stored,
-                            now,
-                        )
-                        .await?;
-                        (Some(c), Outcome::Joined)
-                    }
-                    None => {
-                        let (c, outcome, first_report) =
-                            fresh::handle(self, &*txn, msg, inbound_id, sender, stored, ahead, now)
-                                .await?;
-                        remember = first_report;
-                        (Some(c), outcome)
-                    }
-                }
-            }
-        };
-
-        if let Some(c) = &complaint {
-            inbound_message::Entity::update_many()
-                .col_expr(inbound_message::Column::ComplaintId, Some(c.id).into())
-                .filter(inbound_message::Column::Id.eq(inbound_id))
-                .exec(&*txn)
-                .await?;
-        }
-        txn.commit().await?;
-        if let Some((id, sig)) = remember {
-            // Only once committed: the index never points at a rolled-back row.
-            self.dedup.remember(id, sig, now);
-        }
-        Ok(Accepted {
-            complaint_id: complaint.as_ref().map(|c| c.id),
-            tracking_code: complaint
-                .as_ref()
-                .and_then(|c| TrackingCode::parse(&c.tracking_code).ok()),
-            status: complaint.as_ref().and_then(|c| c.status.parse().ok()),
-            outcome,
-        })
-    }
+/// What one message's writes came to: the answer, and the first report's
+/// signature to index once the transaction holding it commits (the index
+/// never points at a rolled-back row).
+struct Processed {
+    accepted: Accepted,
+    remember: Option<(i64, crate::dedup::Signature)>,
 }
 
 /// What a message asks for, worked out before its transaction: a command

@@ -55,10 +55,32 @@ impl WriteTxn {
         }
     }
 
+    /// Commits as far as this writer can: its own transaction, or on
+    /// SQLite its part of the shared one, letting go of the writer slot.
+    /// [`Durable::wait`] returns once the work is durable.
+    pub async fn release(self) -> Result<Durable, DbErr> {
+        match self.0 {
+            Inner::Own(txn) => txn.commit().await.map(|_| Durable(None)),
+            Inner::Shared(member) => member.release().await.map(|d| Durable(Some(d))),
+        }
+    }
+
     pub async fn rollback(self) -> Result<(), DbErr> {
         match self.0 {
             Inner::Own(txn) => txn.rollback().await,
             Inner::Shared(member) => member.rollback().await,
+        }
+    }
+}
+
+/// A released write transaction, on its way to the disk.
+pub struct Durable(Option<group::Durability>);
+
+impl Durable {
+    pub async fn wait(self) -> Result<(), DbErr> {
+        match self.0 {
+            None => Ok(()),
+            Some(d) => d.wait().await,
         }
     }
 }
@@ -142,16 +164,17 @@ impl Store {
         }
     }
 
-    /// Runs a write transaction's work: on SQLite on the writer thread (see
-    /// [`writer`]), elsewhere where it is.
-    pub async fn write<F, T>(&self, work: F) -> T
+    /// Starts a long-running writer (intake's batch writer): on SQLite on
+    /// the writer thread, elsewhere on the caller's runtime.
+    pub fn spawn_write<F>(&self, work: F)
     where
-        F: std::future::Future<Output = T> + Send + 'static,
-        T: Send + 'static,
+        F: std::future::Future<Output = ()> + Send + 'static,
     {
         match self.group {
-            Some(_) => writer::run(work).await,
-            None => work.await,
+            Some(_) => writer::spawn(work),
+            None => {
+                tokio::spawn(work);
+            }
         }
     }
 

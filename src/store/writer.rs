@@ -5,8 +5,8 @@
 //! ready task (requests being parsed, routed, answered), so the slot is
 //! held many times longer than its statements take. Write transactions
 //! therefore run on a runtime of their own, one thread that does nothing
-//! else; callers do their pure computation first and hand only the
-//! statements over.
+//! else: intake's batch writer runs here, and callers do their pure
+//! computation first and hand only the statements over.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -29,17 +29,10 @@ fn handle() -> &'static Handle {
     })
 }
 
-/// Runs `work` on the writer thread and waits for its result. The work
-/// runs to its end even when the caller stops waiting (a client that hung
-/// up), so what it commits is committed whole and answered on a retry.
-pub async fn run<F, T>(work: F) -> T
+/// Starts `work` on the writer thread without waiting for it.
+pub fn spawn<F>(work: F)
 where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
 {
-    match handle().spawn(work).await {
-        Ok(value) => value,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => unreachable!("the writer runtime never shuts down: {e}"),
-    }
+    handle().spawn(work);
 }

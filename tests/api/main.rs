@@ -24,6 +24,7 @@ mod email_inbound;
 mod email_outbound;
 mod email_restart;
 mod group_commit;
+mod intake_batch;
 mod ops;
 mod pages;
 mod query_plans;

@@ -1,0 +1,280 @@
+//! Batched intake writes. Requests hand their parsed message to one queue;
+//! a writer drains every message waiting at that moment and writes them in
+//! one transaction: first-time senders' new complaints together, with one
+//! multi-row statement per table (see [`super::bulk`]), every other message
+//! on its own in a savepoint of the same transaction, in arrival order.
+//! Every request is answered only after that transaction commits, so
+//! "acknowledged only after commit" holds for each message. A message whose
+//! writes fail is undone alone; the rest of its batch stays.
+//!
+//! The per-statement cost (a round trip to the database, on SQLite a
+//! thread hand-off each way) is paid per batch instead of per message.
+
+use super::{attachments::Stored, bulk, Accepted, Intake, IntakeError, Plan, Processed};
+use crate::store::cursors::CursorUpdate;
+use adapters::InboundMessage;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+
+/// Most messages written in one transaction. Bounds the statement size
+/// (the complaint row has about 25 columns; SQLite allows 32,766 bound
+/// values) and the latency one slow message adds to the others.
+pub const MAX_BATCH: usize = 64;
+
+/// One message on its way to the database, with what intake worked out
+/// before the transaction.
+pub struct Job {
+    pub intake: Intake,
+    pub msg: Arc<InboundMessage>,
+    pub fingerprint: String,
+    pub stored: Vec<Option<Stored>>,
+    pub cursor: Option<CursorUpdate>,
+    /// Taken when the message is written on its own.
+    pub plan: Option<Plan>,
+}
+
+struct Queued {
+    job: Job,
+    reply: oneshot::Sender<Result<Accepted, IntakeError>>,
+}
+
+/// The queue in front of the writer, started with the first message.
+#[derive(Default)]
+pub struct Batcher {
+    queue: OnceLock<mpsc::Sender<Queued>>,
+    /// Batches taken and not yet released.
+    writing: Arc<AtomicUsize>,
+}
+
+impl Batcher {
+    /// Queues `job` and waits until it is committed (or failed). The job is
+    /// written to its end even when the caller stops waiting (a client that
+    /// hung up), so what it commits is committed whole and answered on a
+    /// retry.
+    pub async fn submit(&self, job: Job) -> Result<Accepted, IntakeError> {
+        let queue = self.queue.get_or_init(|| {
+            let store = &job.intake.store;
+            // SQLite has one writer: a second batch forms while the first
+            // writes, and joins its transaction (see `store::group`).
+            // PostgreSQL writes batches side by side.
+            let writers = match store.backend() {
+                DbBackend::Sqlite => 2,
+                _ => 4,
+            };
+            let (tx, rx) = mpsc::channel(MAX_BATCH * 16);
+            store.spawn_write(run(rx, writers, self.writing.clone()));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Queued { job, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+impl Batcher {
+    /// Messages queued for the next batch.
+    pub fn queued(&self) -> usize {
+        self.queue
+            .get()
+            .map_or(0, |q| q.max_capacity() - q.capacity())
+    }
+
+    /// Batches being written (waiting for the database, or writing).
+    pub fn writing(&self) -> usize {
+        self.writing.load(Ordering::SeqCst)
+    }
+}
+
+fn stopped() -> IntakeError {
+    IntakeError::Storage(DbErr::Custom("the intake writer stopped".into()))
+}
+
+/// Forms batches while a writer slot is free; ends when every sender is
+/// gone (the gateway's intake was dropped).
+async fn run(mut queue: mpsc::Receiver<Queued>, writers: usize, writing: Arc<AtomicUsize>) {
+    let slots = Arc::new(Semaphore::new(writers));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = queue.recv().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        writing.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot {
+            _permit: slot,
+            writing: writing.clone(),
+        };
+        tokio::spawn(write(batch, slot));
+    }
+}
+
+/// A batch writer's turn; let go once its statements are in.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    writing: Arc<AtomicUsize>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.writing.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Writes one batch in one transaction and answers every request in it.
+async fn write(mut batch: Vec<Queued>, slot: Slot) {
+    let intake = batch[0].job.intake.clone();
+    let now = Utc::now();
+    let results = match intake.store.begin_write().await {
+        Ok(txn) => {
+            let results = write_in(&intake, &txn, &mut batch, now).await;
+            // Once its statements are in, the next batch may write (on
+            // SQLite into the same shared transaction) while this one
+            // waits for the disk.
+            let released = txn.release().await;
+            drop(slot);
+            let durable = match released {
+                Ok(durable) => durable.wait().await,
+                Err(e) => Err(e),
+            };
+            match durable {
+                Ok(()) => results,
+                Err(e) => {
+                    tracing::error!(error = %e, messages = batch.len(), "intake batch failed to commit");
+                    results
+                        .into_iter()
+                        .map(|r| r.and(Err(failed(&e))))
+                        .collect()
+                }
+            }
+        }
+        Err(e) => {
+            drop(slot);
+            batch.iter().map(|_| Err(failed(&e))).collect()
+        }
+    };
+    for (queued, result) in batch.into_iter().zip(results) {
+        let answer = result.map(|p| {
+            if let Some((id, sig)) = p.remember {
+                intake.dedup.remember(id, sig, now);
+            }
+            p.accepted
+        });
+        // The caller may have stopped waiting; what committed stays.
+        let _ = queued.reply.send(answer);
+    }
+}
+
+fn failed(e: &DbErr) -> IntakeError {
+    IntakeError::Storage(DbErr::Custom(e.to_string()))
+}
+
+/// The batch's writes in `txn`, one result per message in batch order.
+async fn write_in(
+    intake: &Intake,
+    txn: &DatabaseTransaction,
+    batch: &mut [Queued],
+    now: DateTime<Utc>,
+) -> Vec<Result<Processed, IntakeError>> {
+    let mut results: Vec<Option<Result<Processed, IntakeError>>> =
+        batch.iter().map(|_| None).collect();
+    let jobs: Vec<&Job> = batch.iter().map(|q| &q.job).collect();
+    let chosen = match bulk::choose(intake, txn, &jobs, now).await {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            tracing::warn!(error = %e, "bulk intake lookup failed; writing messages one by one");
+            Vec::new()
+        }
+    };
+    if !chosen.is_empty() {
+        let picked: Vec<&Job> = chosen.iter().map(|&i| jobs[i]).collect();
+        match bulk_in_savepoint(intake, txn, &picked, now).await {
+            Ok(done) => {
+                for (i, p) in chosen.into_iter().zip(done) {
+                    results[i] = Some(Ok(p));
+                }
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                messages = picked.len(),
+                "bulk intake write failed; writing those messages one by one"
+            ),
+        }
+    }
+    let bulk = results.iter().filter(|r| r.is_some()).count();
+    intake.metrics.intake_batch(bulk, batch.len() - bulk);
+    for (queued, slot) in batch.iter_mut().zip(results.iter_mut()) {
+        if slot.is_none() {
+            *slot = Some(write_one(intake, txn, &mut queued.job, now).await);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every message has a result"))
+        .collect()
+}
+
+async fn bulk_in_savepoint(
+    intake: &Intake,
+    txn: &DatabaseTransaction,
+    jobs: &[&Job],
+    now: DateTime<Utc>,
+) -> Result<Vec<Processed>, DbErr> {
+    let savepoint = txn.begin().await?;
+    match bulk::write(intake, &savepoint, jobs, now).await {
+        Ok(done) => {
+            savepoint.commit().await?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = savepoint.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// One message in a savepoint of its own, undone alone when it fails.
+async fn write_one(
+    intake: &Intake,
+    txn: &DatabaseTransaction,
+    job: &mut Job,
+    now: DateTime<Utc>,
+) -> Result<Processed, IntakeError> {
+    let plan = job.plan.take().expect("a message is written once");
+    let savepoint = txn.begin().await?;
+    let stored = std::mem::take(&mut job.stored);
+    let result = intake
+        .process_in(
+            &savepoint,
+            &job.msg,
+            &job.fingerprint,
+            stored,
+            job.cursor.as_ref(),
+            plan,
+            now,
+        )
+        .await;
+    match result {
+        Ok(p) => {
+            savepoint.commit().await?;
+            Ok(p)
+        }
+        Err(e) => {
+            let _ = savepoint.rollback().await;
+            Err(e)
+        }
+    }
+}
