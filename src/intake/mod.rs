@@ -167,13 +167,7 @@ impl Intake {
         // here first.
         let look_first = cursor.is_some() || !msg.attachments.is_empty();
         if look_first {
-            if let Some(previous) = self
-                .previous_answer(self.store.db(), &msg, &fingerprint)
-                .await?
-            {
-                if let Some(cursor) = &cursor {
-                    self.advance_cursor(cursor).await?;
-                }
+            if let Some(previous) = self.answer_again(&msg, &fingerprint, &cursor).await? {
                 return Ok(previous);
             }
         }
@@ -202,13 +196,7 @@ impl Intake {
                 Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
                     // The message was delivered before, or a concurrent
                     // delivery of it won the race.
-                    if let Some(previous) = self
-                        .previous_answer(self.store.db(), &msg, &fingerprint)
-                        .await?
-                    {
-                        if let Some(cursor) = &cursor {
-                            self.advance_cursor(cursor).await?;
-                        }
+                    if let Some(previous) = self.answer_again(&msg, &fingerprint, &cursor).await? {
                         return Ok(previous);
                     }
                     // Another transaction took what this one would have
@@ -307,6 +295,23 @@ impl Intake {
         name: &str,
     ) -> Result<Option<String>, IntakeError> {
         Ok(cursors::get(self.store.db(), channel, account, name).await?)
+    }
+
+    /// The first answer to a message delivered before, moving a polling
+    /// channel's cursor past it; `None` when it is new.
+    async fn answer_again(
+        &self,
+        msg: &InboundMessage,
+        fingerprint: &str,
+        cursor: &Option<CursorUpdate>,
+    ) -> Result<Option<Accepted>, IntakeError> {
+        let previous = self
+            .previous_answer(self.store.db(), msg, fingerprint)
+            .await?;
+        if let (Some(_), Some(cursor)) = (&previous, cursor) {
+            self.advance_cursor(cursor).await?;
+        }
+        Ok(previous)
     }
 
     async fn previous_answer<C: ConnectionTrait>(
