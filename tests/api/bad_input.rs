@@ -225,15 +225,7 @@ async fn every_bad_submission_is_refused_and_nothing_stored(backend: Backend) {
         .post_json(serde_json::json!({"text": "Setelah semua itu, laporan yang benar"}))
         .await;
     assert_eq!(ok.status(), 201);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .contains("satupintu_intake_rejected_total{channel=\"webform\",reason=\"required\"} 2"),

@@ -10,15 +10,6 @@ use satupintu::notify::MessagePayload;
 use satupintu::store::entity::{complaint_event, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-async fn spawn_with_dedup(backend: Backend) -> (TestApp, TestDb, tempfile::TempDir) {
-    let dir = tempdir();
-    let db = TestDb::new(backend, dir.path()).await;
-    let mut config = test_config(&db, dir.path(), None);
-    config.dedup.enabled = true;
-    let app = TestApp::spawn(config).await;
-    (app, db, dir)
-}
-
 fn whatsapp(id: &str, from: &str, text: &str) -> InboundMessage {
     let mut m = sms(id, from, text);
     m.channel = Channel::Whatsapp;

@@ -372,15 +372,7 @@ async fn idle_is_renewed_without_reconnecting() {
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     dovecot.deliver(&fixture("09-html-only.eml"));
     wait_inbound(&app, 2, "the mail after the renewals").await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         !metrics.contains("event=\"reconnect\""),
         "IDLE renewal must not drop the connection:\n{metrics}"

@@ -269,6 +269,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn count_stored(&self) -> (u64, u64, u64) {
         let db = self.store.db();
         (
@@ -283,6 +295,16 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// A gateway with duplicate detection on, on a fresh database.
+pub async fn spawn_with_dedup(backend: Backend) -> (TestApp, TestDb, TempDir) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let mut config = test_config(&db, dir.path(), None);
+    config.dedup.enabled = true;
+    let app = TestApp::spawn(config).await;
+    (app, db, dir)
 }
 
 /// Polls `check` until it returns Some, or fails the test after `secs`.

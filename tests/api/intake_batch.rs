@@ -17,15 +17,6 @@ use sea_orm::{
 };
 use std::collections::HashSet;
 
-async fn spawn(backend: Backend) -> (TestApp, TestDb, tempfile::TempDir) {
-    let dir = tempdir();
-    let db = TestDb::new(backend, dir.path()).await;
-    let mut config = test_config(&db, dir.path(), None);
-    config.dedup.enabled = true;
-    let app = TestApp::spawn(config).await;
-    (app, db, dir)
-}
-
 /// Accepts every message at once, each on its own task; each of `then`
 /// as soon as the message it follows (by index) is answered, while the
 /// rest are still being written (a citizen's location right after their
@@ -95,7 +86,7 @@ fn text(i: usize) -> String {
 }
 
 async fn a_burst_comes_out_as_if_written_one_by_one(backend: Backend) {
-    let (app, _db, _dir) = spawn(backend).await;
+    let (app, _db, _dir) = spawn_with_dedup(backend).await;
     let senders = 60;
     let mut messages: Vec<_> = (0..senders)
         .map(|i| sms(&format!("m{i}"), &phone(i), &text(i)))
@@ -207,15 +198,7 @@ async fn a_burst_comes_out_as_if_written_one_by_one(backend: Backend) {
     assert!(inbound.iter().all(|m| m.complaint_id.is_some()));
 
     // Operators see how intake wrote them.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let written = |how: &str| -> u64 {
         let key = format!("satupintu_intake_written_total{{how=\"{how}\"}} ");
         metrics
@@ -273,7 +256,7 @@ async fn refuse_body(app: &TestApp, body: &str) {
 }
 
 async fn a_failing_message_is_undone_alone(backend: Backend) {
-    let (app, _db, _dir) = spawn(backend).await;
+    let (app, _db, _dir) = spawn_with_dedup(backend).await;
     refuse_body(&app, "TOLAK").await;
     let mut messages: Vec<_> = (0..40)
         .map(|i| sms(&format!("m{i}"), &phone(i), &text(i)))
@@ -346,7 +329,7 @@ fn pin(id: &str, from: &str) -> InboundMessage {
 /// location on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_senders_messages_in_one_batch_keep_their_order() {
-    let (app, _db, _dir) = spawn(Backend::Sqlite).await;
+    let (app, _db, _dir) = spawn_with_dedup(Backend::Sqlite).await;
     let accept = |m: InboundMessage| {
         let intake = app.intake.clone();
         tokio::spawn(async move { intake.accept(m).await })

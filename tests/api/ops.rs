@@ -64,15 +64,7 @@ async fn health_ready_and_metrics(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("route=\"/api/v1/complaints/{code}\""));
     assert!(!text.contains("ABCDEFGHJK"));
     app.stop().await;

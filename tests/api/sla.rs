@@ -166,15 +166,7 @@ async fn watcher_warns_once_and_closes_unanswered(backend: Backend) {
     assert!(told[1].1.text.contains("melewati batas waktu") && told[1].1.text.contains(&code));
 
     // Metrics count the overdue clock by agency.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(
             "satupintu_sla_clocks{agency=\"pupr\",clock=\"tindak_lanjut\",state=\"running\"} 1"
