@@ -121,6 +121,23 @@ impl Group {
         })
     }
 
+    /// Runs `work` while no write transaction is open: waits for the
+    /// writer slot in line with the writers, commits the shared
+    /// transaction if one is open, and holds the slot until `work` is done.
+    /// Writers meanwhile wait in line, without polling SQLite's lock.
+    pub async fn quiet<F, T>(&self, work: F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        let mut guard = self.slot.clone().lock_owned().await;
+        if let Some(open) = guard.open.take() {
+            self.handle().commit(open).await;
+        }
+        let out = work.await;
+        drop(guard);
+        out
+    }
+
     fn handle(&self) -> Handle {
         Handle {
             slot: self.slot.clone(),
@@ -154,6 +171,12 @@ impl Handle {
             return;
         }
         let open = guard.open.take().expect("checked above");
+        self.commit(open).await;
+        drop(guard);
+    }
+
+    /// Commits a shared transaction and tells its members.
+    async fn commit(&self, open: Open) {
         let members = open.members;
         let result = open.txn.commit().await;
         self.commits.fetch_add(1, Ordering::Relaxed);
@@ -161,7 +184,6 @@ impl Handle {
             tracing::error!(error = %e, members, "shared write transaction failed to commit");
         }
         let _ = open.done.send(Some(result.map_err(|e| e.to_string())));
-        drop(guard);
     }
 
     fn spawn_finish(self, guard: OwnedMutexGuard<Slot>) {

@@ -1,6 +1,7 @@
 //! Storage: the connection to SQLite or PostgreSQL, migrations, and the
 //! queries the rest of the gateway uses. Nothing else writes SQL.
 
+pub mod checkpoint;
 pub mod complaints;
 pub mod cursors;
 pub mod entity;
@@ -10,9 +11,10 @@ pub mod sms;
 pub mod writer;
 
 use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, SqlErr, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
+    TransactionTrait,
 };
 use std::ops::Deref;
 use std::path::Path;
@@ -26,6 +28,8 @@ pub struct Store {
     /// instead of polling SQLite's busy handler (which ruins tail latency),
     /// and share commits (see [`group`]).
     group: Option<Arc<group::Group>>,
+    /// SQLite's WAL checkpoints, beside the writers (see [`checkpoint`]).
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 /// A write transaction. On SQLite it is one writer's savepoint in a shared
@@ -86,8 +90,9 @@ impl Durable {
 }
 
 impl Store {
-    /// Connects to `url`; for SQLite the file and its directory are created
-    /// and the journal is switched to WAL.
+    /// Connects to `url`; for SQLite the file and its directory are created,
+    /// the journal is switched to WAL, and WAL checkpoints run beside the
+    /// writers instead of inside their commits.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, DbErr> {
         let url = if let Some(rest) = url.strip_prefix("sqlite://") {
             let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -115,23 +120,33 @@ impl Store {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Every connection of the pool, not only the first.
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("wal_autocheckpoint", "0")
+            });
         let db = Database::connect(options).await?;
-        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
-        if sqlite {
-            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-            db.execute_unprepared("PRAGMA busy_timeout=10000").await?;
-        }
-        Ok(Store {
-            group: sqlite.then(|| Arc::new(group::Group::new(db.clone(), Default::default()))),
+        let store = Store {
             db,
-        })
+            group: None,
+            checkpointer: None,
+        };
+        Ok(store.with_group_commit(Default::default()))
     }
 
     /// Sets when SQLite's shared write transactions commit at the latest.
     pub fn with_group_commit(mut self, policy: group::Policy) -> Store {
-        if self.group.is_some() {
-            self.group = Some(Arc::new(group::Group::new(self.db.clone(), policy)));
+        if self.backend() == DbBackend::Sqlite {
+            let group = Arc::new(group::Group::new(self.db.clone(), policy));
+            // The checkpointer holds the writers of this group.
+            self.checkpointer = Some(Arc::new(checkpoint::Checkpointer::start(
+                self.db.clone(),
+                group.clone(),
+                checkpoint::INTERVAL,
+            )));
+            self.group = Some(group);
         }
         self
     }
@@ -184,6 +199,7 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
+        drop(self.checkpointer);
         self.db.close().await
     }
 }

@@ -43,6 +43,7 @@ mod status_loop;
 mod submit;
 mod telegram;
 mod telegram_chat;
+mod wal_checkpoint;
 mod whatsapp;
 mod whatsapp_media;
 mod whatsapp_replies;
