@@ -192,24 +192,23 @@ async fn write_in(
     let mut results: Vec<Option<Result<Processed, IntakeError>>> =
         batch.iter().map(|_| None).collect();
     let jobs: Vec<&Job> = batch.iter().map(|q| &q.job).collect();
-    let chosen = match bulk::choose(intake, txn, &jobs, now).await {
-        Ok(chosen) => chosen,
+    let picks = match bulk::choose(intake, txn, &jobs, now).await {
+        Ok(picks) => picks,
         Err(e) => {
             tracing::warn!(error = %e, "bulk intake lookup failed; writing messages one by one");
             Vec::new()
         }
     };
-    if !chosen.is_empty() {
-        let picked: Vec<&Job> = chosen.iter().map(|&i| jobs[i]).collect();
-        match bulk_in_savepoint(intake, txn, &picked, now).await {
+    if !picks.is_empty() {
+        match bulk::write(intake, txn, &jobs, &picks, now).await {
             Ok(done) => {
-                for (i, p) in chosen.into_iter().zip(done) {
-                    results[i] = Some(Ok(p));
+                for (pick, p) in picks.iter().zip(done) {
+                    results[pick.index] = Some(Ok(p));
                 }
             }
             Err(e) => tracing::warn!(
                 error = %e,
-                messages = picked.len(),
+                messages = picks.len(),
                 "bulk intake write failed; writing those messages one by one"
             ),
         }
@@ -225,25 +224,6 @@ async fn write_in(
         .into_iter()
         .map(|r| r.expect("every message has a result"))
         .collect()
-}
-
-async fn bulk_in_savepoint(
-    intake: &Intake,
-    txn: &DatabaseTransaction,
-    jobs: &[&Job],
-    now: DateTime<Utc>,
-) -> Result<Vec<Processed>, DbErr> {
-    let savepoint = txn.begin().await?;
-    match bulk::write(intake, &savepoint, jobs, now).await {
-        Ok(done) => {
-            savepoint.commit().await?;
-            Ok(done)
-        }
-        Err(e) => {
-            let _ = savepoint.rollback().await;
-            Err(e)
-        }
-    }
 }
 
 /// One message in a savepoint of its own, undone alone when it fails.

@@ -1,30 +1,44 @@
 //! New complaints of first-time senders, written together: one multi-row
-//! statement per table for a whole batch. Such a message needs only three
-//! lookups, each made once for the whole batch: are its addresses known,
-//! was it delivered before, and do its duplicate candidates hold the same
-//! problem. Its sender has no complaint to follow up or repeat, no held
-//! replies to wake and no record to merge. Anything else (commands,
-//! attachments, a polling cursor, a known sender, a retry, another
-//! citizen's problem reported again) is written on its own by the caller.
+//! statement per table for a whole batch, sent as one script. Such a
+//! message needs only three lookups, each made once for the whole batch:
+//! are its addresses known, was it delivered before, and which live first
+//! report of the same problem, if any, it joins ("ikut melapor"). Its
+//! sender has no complaint to follow up or repeat, no held replies to wake
+//! and no record to merge. Anything else (commands, attachments, a polling
+//! cursor, a known sender, a retry) is written on its own by the caller.
 
 use super::batch::Job;
 use super::{
     create, duplicates, fresh::Ahead, inbound_row, Accepted, Intake, Outcome, Plan, Processed,
 };
-use crate::complaint::Status;
 use crate::identity;
-use crate::store::complaints::add_events;
-use crate::store::entity::{
-    citizen, citizen_address, complaint, inbound_message, outbox, sla_clock,
-};
+use crate::store::complaints::event_rows;
+use crate::store::entity::inbound_message;
+use crate::store::script::{reserve_ids, Script};
 use adapters::{Address, TrackingCode};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use std::collections::{HashMap, HashSet};
 
-/// The indices of the jobs to write together. A job whose addresses or
+/// A job to write together with others: its index in the batch, and the
+/// first report it joins, if it reports a problem already reported.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    pub index: usize,
+    pub first: Option<First>,
+}
+
+/// A live first report, as a linked report needs it.
+#[derive(Debug, Clone)]
+pub struct First {
+    pub id: i64,
+    pub tracking_code: String,
+}
+
+/// The jobs to write together, in batch order. A job whose addresses or
 /// external id an earlier job of the batch carries is left to be written
 /// on its own, after the bulk, so that it sees what the earlier one wrote.
 pub async fn choose<C: ConnectionTrait>(
@@ -32,7 +46,7 @@ pub async fn choose<C: ConnectionTrait>(
     db: &C,
     jobs: &[&Job],
     now: DateTime<Utc>,
-) -> Result<Vec<usize>, DbErr> {
+) -> Result<Vec<Pick>, DbErr> {
     let mut seen_addresses: HashSet<(&str, String)> = HashSet::new();
     let mut seen_ids: HashSet<(&str, &str)> = HashSet::new();
     let mut chosen = Vec::new();
@@ -52,8 +66,6 @@ pub async fn choose<C: ConnectionTrait>(
     }
     let delivered = delivered_before(db, jobs, &chosen).await?;
     chosen.retain(|i| !delivered.contains(i));
-    let firsts = firsts(intake, db, jobs, &chosen, now).await?;
-    chosen.retain(|i| !firsts.contains(i));
     let wanted: Vec<Address> = chosen
         .iter()
         .flat_map(|&i| addresses(jobs[i]))
@@ -67,7 +79,14 @@ pub async fn choose<C: ConnectionTrait>(
     chosen.retain(|&i| {
         addresses(jobs[i]).all(|a| !known.contains(&(a.kind().to_string(), a.value())))
     });
-    Ok(chosen)
+    let mut firsts = firsts(intake, db, jobs, &chosen, now).await?;
+    Ok(chosen
+        .into_iter()
+        .map(|index| Pick {
+            index,
+            first: firsts.remove(&index),
+        })
+        .collect())
 }
 
 fn addresses(job: &Job) -> impl Iterator<Item = &Address> {
@@ -116,16 +135,16 @@ async fn delivered_before<C: ConnectionTrait>(
         .collect())
 }
 
-/// Those of `chosen` that report a problem already reported: they are
-/// linked to the first report, which the single path does. The candidate
-/// rows of the whole batch are read in one statement.
+/// The first report each of `chosen` joins, for those that report a
+/// problem already reported. The candidate rows of the whole batch are
+/// read in one statement.
 async fn firsts<C: ConnectionTrait>(
     intake: &Intake,
     db: &C,
     jobs: &[&Job],
     chosen: &[usize],
     now: DateTime<Utc>,
-) -> Result<HashSet<usize>, DbErr> {
+) -> Result<HashMap<usize, First>, DbErr> {
     let dedup = &intake.dedup;
     let candidates: Vec<(usize, Vec<i64>)> = chosen
         .iter()
@@ -143,175 +162,178 @@ async fn firsts<C: ConnectionTrait>(
         .copied()
         .collect();
     if ids.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     }
     let rows = duplicates::candidates(db, ids).await?;
     Ok(candidates
         .into_iter()
-        .filter(|(i, ids)| {
-            let Some(Plan::Message(ahead)) = &jobs[*i].plan else {
-                return false;
+        .filter_map(|(i, ids)| {
+            let Some(Plan::Message(ahead)) = &jobs[i].plan else {
+                return None;
             };
             // A first-time sender has no report of their own to exclude.
-            duplicates::first_among(dedup, None, &jobs[*i].msg, &ahead.decision, ids, &rows, now)
-                .is_some()
+            let first = duplicates::first_among(
+                dedup,
+                None,
+                &jobs[i].msg,
+                &ahead.decision,
+                &ids,
+                &rows,
+                now,
+            )?;
+            Some((
+                i,
+                First {
+                    id: first.id,
+                    tracking_code: first.tracking_code.clone(),
+                },
+            ))
         })
-        .map(|(i, _)| i)
         .collect())
 }
 
-/// Writes the chosen jobs (see [`choose`]); one result per job, in order.
-pub async fn write<C: ConnectionTrait>(
+/// Writes the picked jobs (see [`choose`]), all or none; one result per
+/// pick, in order. Keys are reserved first, so that every row is known
+/// before the first insert and the inserts go as one script (one round
+/// trip on SQLite).
+pub async fn write(
     intake: &Intake,
-    db: &C,
+    txn: &DatabaseTransaction,
     jobs: &[&Job],
+    picks: &[Pick],
     now: DateTime<Utc>,
 ) -> Result<Vec<Processed>, DbErr> {
-    let aheads: Vec<&Ahead> = jobs
+    let picked: Vec<(&Job, &Ahead, Option<&First>)> = picks
         .iter()
-        .map(|j| match &j.plan {
-            Some(Plan::Message(ahead)) => Ok(ahead),
+        .map(|p| match &jobs[p.index].plan {
+            Some(Plan::Message(ahead)) => Ok((jobs[p.index], ahead, p.first.as_ref())),
             _ => Err(DbErr::Custom("bulk intake takes new messages only".into())),
         })
         .collect::<Result<_, _>>()?;
-    let citizens = citizens(db, jobs, now).await?;
-
-    let due = intake.sla.verify_due(now);
-    let codes: Vec<TrackingCode> = jobs
-        .iter()
-        .map(|_| create::random_tracking_code())
+    // A new citizen for every job with an address; none for an anonymous
+    // web form.
+    let named: Vec<usize> = (0..picked.len())
+        .filter(|&i| addresses(picked[i].0).next().is_some())
         .collect();
-    let rows = jobs.iter().zip(&aheads).zip(&citizens).zip(&codes).map(
-        |(((job, ahead), citizen_id), code)| {
-            create::complaint_row(
-                &ahead.decision,
-                None,
-                Some(due),
-                &job.msg,
-                *citizen_id,
-                code,
-                now,
-            )
-        },
-    );
-    // Matched back by tracking code: RETURNING promises no row order.
-    let stored = complaint::Entity::insert_many(rows)
-        .exec_with_returning(db)
-        .await?;
-    let by_code: HashMap<&str, i64> = stored
-        .iter()
-        .map(|c| (c.tracking_code.as_str(), c.id))
-        .collect();
-    let ids: Vec<i64> = codes
-        .iter()
-        .map(|code| {
-            by_code
-                .get(code.as_str())
-                .copied()
-                .ok_or_else(|| DbErr::Custom(format!("complaint {code} was not returned")))
-        })
-        .collect::<Result<_, _>>()?;
-
-    inbound_message::Entity::insert_many(jobs.iter().zip(&ids).map(|(job, &id)| {
-        let mut row = inbound_row(&job.msg, &job.fingerprint, now);
-        row.complaint_id = Set(Some(id));
-        row
-    }))
-    .exec_without_returning(db)
-    .await?;
-
-    let mut messages = Vec::new();
-    for ((job, ahead), (&id, code)) in jobs.iter().zip(&aheads).zip(ids.iter().zip(&codes)) {
-        if let Some(ack) = intake.notifier.acknowledgment(&job.msg, id, code.as_str()) {
-            messages.push(crate::notify::outbox_row(ack, now));
-        }
-        for destination in &ahead.decision.destinations {
-            messages.push(crate::store::outbox::new_row(Some(id), destination, now));
-        }
-    }
-    outbox::Entity::insert_many(messages)
-        .exec_without_returning(db)
-        .await?;
-
-    let actors: Vec<String> = jobs.iter().map(|j| create::actor(&j.msg)).collect();
-    let events = jobs
-        .iter()
-        .zip(&aheads)
-        .zip(ids.iter().zip(&actors))
-        .flat_map(|((job, ahead), (&id, actor))| {
-            [
-                create::received_event(id, actor, Status::Received, &job.msg, now),
-                create::routed_event(id, &ahead.decision, now),
-            ]
-        });
-    add_events(db, events).await?;
-
-    sla_clock::Entity::insert_many(
-        ids.iter()
-            .map(|&id| crate::sla::Sla::verify_clock(id, due, now)),
+    let keys = reserve_ids(
+        txn,
+        &[("citizens", named.len()), ("complaints", picked.len())],
     )
-    .exec_without_returning(db)
     .await?;
+    let (citizen_keys, ids) = (&keys[0], &keys[1]);
+    let mut script = Script::new(txn.get_database_backend());
 
-    Ok(jobs
-        .iter()
-        .zip(aheads)
-        .zip(ids.into_iter().zip(codes))
-        .map(|((_, ahead), (id, code))| {
-            intake.routing.count(&ahead.decision);
-            Processed {
-                accepted: Accepted {
-                    complaint_id: Some(id),
-                    tracking_code: Some(code),
-                    status: Some(Status::Received),
-                    outcome: Outcome::Created,
-                },
-                remember: ahead.sig.clone().map(|sig| (id, sig)),
-            }
-        })
-        .collect())
-}
-
-/// A new citizen for every job with an address, and their addresses; the
-/// citizen of each job (none for an anonymous web form).
-async fn citizens<C: ConnectionTrait>(
-    db: &C,
-    jobs: &[&Job],
-    now: DateTime<Utc>,
-) -> Result<Vec<Option<i64>>, DbErr> {
-    let named: Vec<usize> = (0..jobs.len())
-        .filter(|&i| addresses(jobs[i]).next().is_some())
-        .collect();
-    let rows = named
-        .iter()
-        .map(|&i| identity::citizen_row(jobs[i].msg.display_name.as_deref(), now));
-    let mut ids = citizen::Entity::insert_many(rows)
-        .exec_with_returning_keys(db)
-        .await?;
-    if ids.len() != named.len() {
-        return Err(DbErr::Custom(format!(
-            "{} citizens inserted, {} returned",
-            named.len(),
-            ids.len()
-        )));
-    }
-    // Keys are drawn in the order of the VALUES rows (SQLite's rowid and
-    // PostgreSQL's sequence both count up row by row), though RETURNING
-    // may list them in any order.
-    ids.sort_unstable();
-    let mut citizens = vec![None; jobs.len()];
+    let mut citizens = vec![None; picked.len()];
+    let mut citizen_rows = Vec::new();
     let mut address_rows = Vec::new();
-    for (&i, id) in named.iter().zip(ids) {
+    for (&i, &id) in named.iter().zip(citizen_keys) {
+        let job = picked[i].0;
         citizens[i] = Some(id);
+        let mut row = identity::citizen_row(job.msg.display_name.as_deref(), now);
+        row.id = Set(id);
+        citizen_rows.push(row);
         let mut seen = HashSet::new();
-        for a in addresses(jobs[i]) {
+        for a in addresses(job) {
             if seen.insert((a.kind(), a.value())) {
                 address_rows.push(identity::address_row(id, a, now));
             }
         }
     }
-    citizen_address::Entity::insert_many(address_rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(citizens)
+    script.insert(citizen_rows);
+    script.insert(address_rows);
+
+    // A first report's verification clock is its nearest due time; a
+    // linked report has none (the first's clocks stand for both).
+    let due = intake.sla.verify_due(now);
+    let codes: Vec<TrackingCode> = picked
+        .iter()
+        .map(|_| create::random_tracking_code())
+        .collect();
+    script.insert(picked.iter().zip(citizens.iter().zip(ids)).zip(&codes).map(
+        |(((job, ahead, first), (citizen_id, &id)), code)| {
+            let mut row = create::complaint_row(
+                &ahead.decision,
+                first.map(|f| f.id),
+                first.is_none().then_some(due),
+                &job.msg,
+                *citizen_id,
+                code,
+                now,
+            );
+            row.id = Set(id);
+            row
+        },
+    ));
+    script.insert(picked.iter().zip(ids).map(|((job, _, _), &id)| {
+        let mut row = inbound_row(&job.msg, &job.fingerprint, now);
+        row.complaint_id = Set(Some(id));
+        row
+    }));
+
+    // The acknowledgment to every citizen; deliveries for first reports
+    // only (a linked report's first is delivered already).
+    let mut messages = Vec::new();
+    for ((job, ahead, first), (&id, code)) in picked.iter().zip(ids.iter().zip(&codes)) {
+        if let Some(ack) = intake.notifier.acknowledgment(&job.msg, id, code.as_str()) {
+            messages.push(crate::notify::outbox_row(ack, now));
+        }
+        if first.is_none() {
+            for destination in &ahead.decision.destinations {
+                messages.push(crate::store::outbox::new_row(Some(id), destination, now));
+            }
+        }
+    }
+    script.insert(messages);
+
+    let actors: Vec<String> = picked
+        .iter()
+        .map(|(j, _, _)| create::actor(&j.msg))
+        .collect();
+    let mut events = Vec::new();
+    for (((job, ahead, first), actor), (&id, code)) in
+        picked.iter().zip(&actors).zip(ids.iter().zip(&codes))
+    {
+        let status = create::initial_status(first.is_some());
+        events.push(create::received_event(id, actor, status, &job.msg, now));
+        match first {
+            Some(f) => events.extend(duplicates::link_event_rows(
+                (f.id, &f.tracking_code),
+                (id, code.as_str()),
+                actor,
+                now,
+            )),
+            None => events.push(create::routed_event(id, &ahead.decision, now)),
+        }
+    }
+    script.insert(event_rows(events));
+    script.insert(
+        picked
+            .iter()
+            .zip(ids)
+            .filter(|((_, _, first), _)| first.is_none())
+            .map(|(_, &id)| crate::sla::Sla::verify_clock(id, due, now)),
+    );
+    script.run(txn).await?;
+
+    Ok(picked
+        .into_iter()
+        .zip(ids.iter().zip(codes))
+        .map(|((_, ahead, first), (&id, code))| {
+            intake.routing.count(&ahead.decision);
+            let status = create::initial_status(first.is_some());
+            Processed {
+                accepted: Accepted {
+                    complaint_id: Some(id),
+                    tracking_code: Some(code),
+                    status: Some(status),
+                    outcome: Outcome::Created,
+                },
+                // Only first reports are indexed.
+                remember: match first {
+                    None => ahead.sig.clone().map(|sig| (id, sig)),
+                    Some(_) => None,
+                },
+            }
+        })
+        .collect())
 }

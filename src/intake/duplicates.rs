@@ -7,7 +7,7 @@ use crate::complaint::Status;
 use crate::dedup::{place::Place, Dedup, Report, Signature};
 use crate::notify::{texts, Notifier};
 use crate::routing::Decision;
-use crate::store::complaints::{add_event, NewEvent};
+use crate::store::complaints::{add_event, add_events, NewEvent};
 use crate::store::entity::complaint;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
@@ -33,6 +33,7 @@ fn is_live_status(status: &str) -> bool {
 #[sea_orm(entity = "complaint::Entity")]
 pub struct Candidate {
     pub id: i64,
+    pub tracking_code: String,
     pub citizen_id: Option<i64>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -148,7 +149,7 @@ pub async fn find_first<C: ConnectionTrait>(
     let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
     let rows = self::candidates(db, ids.iter().copied()).await?;
     match first_among(dedup, citizen_id, msg, decision, &ids, &rows, now) {
-        Some(id) => complaint::Entity::find_by_id(id).one(db).await,
+        Some(first) => complaint::Entity::find_by_id(first.id).one(db).await,
         None => Ok(None),
     }
 }
@@ -156,15 +157,15 @@ pub async fn find_first<C: ConnectionTrait>(
 /// The first of `candidates` (ids, most similar first) whose stored row
 /// (among `rows`) is a live first report of the same problem: place, time
 /// and category.
-pub fn first_among(
+pub fn first_among<'r>(
     dedup: &Dedup,
     citizen_id: Option<i64>,
     msg: &InboundMessage,
     decision: &Decision,
     candidates: &[i64],
-    rows: &[Candidate],
+    rows: &'r [Candidate],
     now: DateTime<Utc>,
-) -> Option<i64> {
+) -> Option<&'r Candidate> {
     let location = msg.location.as_ref();
     let new = Report {
         citizen_id,
@@ -184,7 +185,6 @@ pub fn first_among(
                 && is_live_status(&c.status)
                 && dedup.same_problem(&new, &c.report())
         })
-        .map(|c| c.id)
 }
 
 /// The `ikut_melapor` entries: on the first, who joined; on the new one,
@@ -196,35 +196,39 @@ pub async fn link_events<C: ConnectionTrait>(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    add_event(
-        db,
+    let first = (first.id, first.tracking_code.as_str());
+    let joined = (joined.id, joined.tracking_code.as_str());
+    add_events(db, link_event_rows(first, joined, actor, now)).await
+}
+
+/// The two `ikut_melapor` entries of [`link_events`], for the first and
+/// the joined complaint, each given as (id, tracking code).
+pub fn link_event_rows<'a>(
+    (first_id, first_code): (i64, &str),
+    (joined_id, joined_code): (i64, &str),
+    actor: &'a str,
+    now: DateTime<Utc>,
+) -> [NewEvent<'a>; 2] {
+    [
         NewEvent {
-            complaint_id: first.id,
+            complaint_id: first_id,
             actor,
             kind: "ikut_melapor",
             from_status: None,
             to_status: None,
-            note: Some(format!("Warga lain ikut melapor: {}", joined.tracking_code)),
-            data: Some(serde_json::json!({ "joined": joined.tracking_code })),
+            note: Some(format!("Warga lain ikut melapor: {joined_code}")),
+            data: Some(serde_json::json!({ "joined": joined_code })),
             at: now,
         },
-    )
-    .await?;
-    add_event(
-        db,
         NewEvent {
-            complaint_id: joined.id,
+            complaint_id: joined_id,
             actor,
             kind: "ikut_melapor",
             from_status: None,
             to_status: None,
-            note: Some(format!(
-                "Ikut melapor pada pengaduan {}",
-                first.tracking_code
-            )),
-            data: Some(serde_json::json!({ "duplicate_of": first.tracking_code })),
+            note: Some(format!("Ikut melapor pada pengaduan {first_code}")),
+            data: Some(serde_json::json!({ "duplicate_of": first_code })),
             at: now,
         },
-    )
-    .await
+    ]
 }

@@ -32,7 +32,17 @@ pub async fn add_events<'a, C: ConnectionTrait>(
     db: &C,
     events: impl IntoIterator<Item = NewEvent<'a>>,
 ) -> Result<(), DbErr> {
-    let rows = events.into_iter().map(|e| complaint_event::ActiveModel {
+    complaint_event::Entity::insert_many(event_rows(events))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The timeline rows of `events`, to insert.
+pub fn event_rows<'a, I: IntoIterator<Item = NewEvent<'a>>>(
+    events: I,
+) -> impl Iterator<Item = complaint_event::ActiveModel> + use<'a, I> {
+    events.into_iter().map(|e| complaint_event::ActiveModel {
         complaint_id: Set(e.complaint_id),
         at: Set(e.at),
         actor: Set(e.actor.to_string()),
@@ -42,11 +52,7 @@ pub async fn add_events<'a, C: ConnectionTrait>(
         note: Set(e.note),
         data: Set(e.data),
         ..Default::default()
-    });
-    complaint_event::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    })
 }
 
 pub async fn by_tracking_code<C: ConnectionTrait>(

@@ -7,6 +7,7 @@ pub mod cursors;
 pub mod entity;
 pub mod group;
 pub mod outbox;
+pub mod script;
 pub mod sms;
 pub mod writer;
 

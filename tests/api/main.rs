@@ -32,6 +32,7 @@ mod queues;
 mod routing;
 mod routing_reload;
 mod rules_cli;
+mod script;
 mod sla;
 mod sms_kannel;
 mod sms_mapped;

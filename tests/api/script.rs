@@ -1,0 +1,144 @@
+//! Write scripts: statements kept or undone together inside a larger
+//! transaction, and keys reserved before the rows that use them.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+use satupintu::store::entity::citizen;
+use satupintu::store::script::{reserve_ids, Script};
+use satupintu::store::Store;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+
+fn citizen(id: Option<i64>, name: &str) -> citizen::ActiveModel {
+    citizen::ActiveModel {
+        id: id.map_or(sea_orm::NotSet, Set),
+        display_name: Set(Some(name.to_string())),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+}
+
+async fn store(backend: Backend, dir: &std::path::Path) -> (Store, TestDb) {
+    let db = TestDb::new(backend, dir).await;
+    let store = Store::connect(&db.url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, db)
+}
+
+async fn names(store: &Store) -> Vec<String> {
+    let mut names: Vec<String> = citizen::Entity::find()
+        .all(store.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.display_name)
+        .collect();
+    names.sort();
+    names
+}
+
+async fn reserved_keys_follow_the_rows_before_them(backend: Backend) {
+    let dir = tempdir();
+    let (store, _db) = store(backend, dir.path()).await;
+    // Nothing inserted yet, then rows inserted the ordinary way.
+    let txn = store.db().begin().await.unwrap();
+    let keys = reserve_ids(&txn, &[("citizens", 2), ("complaints", 0)])
+        .await
+        .unwrap();
+    assert_eq!(keys[1], Vec::<i64>::new());
+    let mut script = Script::new(store.backend());
+    script.insert(
+        keys[0]
+            .iter()
+            .map(|&id| citizen(Some(id), &format!("r{id}"))),
+    );
+    script.run(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    let first = keys[0].clone();
+    assert_eq!(first.len(), 2);
+    assert!(first[0] < first[1]);
+
+    citizen::Entity::insert(citizen(None, "plain"))
+        .exec(store.db())
+        .await
+        .unwrap();
+    let txn = store.db().begin().await.unwrap();
+    let keys = reserve_ids(&txn, &[("citizens", 3)]).await.unwrap();
+    let mut script = Script::new(store.backend());
+    script.insert(
+        keys[0]
+            .iter()
+            .map(|&id| citizen(Some(id), &format!("r{id}"))),
+    );
+    script.run(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    let plain = citizen::Entity::find()
+        .all(store.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.display_name.as_deref() == Some("plain"))
+        .unwrap();
+    assert!(
+        plain.id > first[1],
+        "the plain insert took a key after the reserved ones"
+    );
+    assert!(
+        keys[0][0] > plain.id,
+        "reserved keys follow the plain insert"
+    );
+    // And an ordinary insert after the script goes on after its keys.
+    let next = citizen::Entity::insert(citizen(None, "after"))
+        .exec(store.db())
+        .await
+        .unwrap()
+        .last_insert_id;
+    assert!(next > keys[0][2]);
+    assert_eq!(citizen::Entity::find().count(store.db()).await.unwrap(), 7);
+}
+
+async fn a_failing_script_leaves_nothing_and_the_transaction_goes_on(backend: Backend) {
+    let dir = tempdir();
+    let (store, _db) = store(backend, dir.path()).await;
+    let txn = store.db().begin().await.unwrap();
+    citizen::Entity::insert(citizen(Some(50), "before"))
+        .exec(&txn)
+        .await
+        .unwrap();
+    let mut script = Script::new(store.backend());
+    script.insert([citizen(Some(60), "kept?"), citizen(Some(61), "kept?")]);
+    // Key 50 is taken: the script's second statement fails.
+    script.insert([citizen(Some(50), "clash")]);
+    assert_eq!(script.len(), 2);
+    let err = script.run(&txn).await.unwrap_err();
+    assert!(
+        satupintu::store::is_unique_violation(&err),
+        "unexpected error: {err}"
+    );
+    citizen::Entity::insert(citizen(Some(70), "after"))
+        .exec(&txn)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(names(&store).await, ["after", "before"]);
+
+    // A script that fails on its first statement undoes cleanly too.
+    let txn = store.db().begin().await.unwrap();
+    let mut script = Script::new(store.backend());
+    script.insert([citizen(Some(50), "clash")]);
+    assert!(script.run(&txn).await.is_err());
+    let mut script = Script::new(store.backend());
+    script.insert([citizen(Some(80), "later")]);
+    script.run(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(names(&store).await, ["after", "before", "later"]);
+    store
+        .db()
+        .execute_unprepared("SELECT 1")
+        .await
+        .expect("the connection is usable after a failed script");
+}
+
+on_both_backends!(
+    reserved_keys_follow_the_rows_before_them,
+    a_failing_script_leaves_nothing_and_the_transaction_goes_on,
+);
