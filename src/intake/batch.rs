@@ -138,7 +138,8 @@ impl Drop for Slot {
 async fn write(mut batch: Vec<Queued>, slot: Slot) {
     let intake = batch[0].job.intake.clone();
     let now = Utc::now();
-    let results = match intake.store.begin_write().await {
+    // Every write of the batch is in a savepoint (or script) of its own.
+    let results = match intake.store.begin_write_bare().await {
         Ok(txn) => {
             let results = write_in(&intake, &txn, &mut batch, now).await;
             // Once its statements are in, the next batch may write (on

@@ -63,18 +63,40 @@ impl Checkpointer {
     }
 }
 
-/// One tick: a passive checkpoint, and a second one with the writers held
-/// when the WAL has grown past [`RESTART_FRAMES`].
+/// Frames a catch-up pass may leave for the pass that holds the writers.
+const HELD_FRAMES: i64 = 512;
+
+/// One tick: a passive checkpoint and, when the WAL has grown past
+/// [`RESTART_FRAMES`], more passive passes until the frames written
+/// meanwhile are few, then one more with the writers held.
 async fn pass(db: &DatabaseConnection, group: &Group) -> Result<(), DbErr> {
-    let done = checkpoint(db, Mode::Passive).await?;
-    if done.wal_frames > RESTART_FRAMES {
-        let last = group.quiet(checkpoint(db, Mode::Passive)).await?;
-        if last.checkpointed < last.wal_frames {
-            tracing::debug!(
-                wal_frames = last.wal_frames,
-                "WAL not copied whole (a reader held on); it starts over later"
-            );
+    let mut done = checkpoint(db, Mode::Passive).await?;
+    if done.wal_frames <= RESTART_FRAMES {
+        return Ok(());
+    }
+    for _ in 0..4 {
+        let again = checkpoint(db, Mode::Passive).await?;
+        let written_meanwhile = again.wal_frames - done.wal_frames;
+        done = again;
+        if written_meanwhile < HELD_FRAMES {
+            break;
         }
+    }
+    let started = std::time::Instant::now();
+    let last = group.quiet(checkpoint(db, Mode::Passive)).await?;
+    let held = started.elapsed();
+    if held > Duration::from_millis(100) {
+        tracing::info!(
+            held_ms = held.as_millis() as u64,
+            wal_frames = last.wal_frames,
+            "writers waited for the WAL to start over"
+        );
+    }
+    if last.checkpointed < last.wal_frames {
+        tracing::debug!(
+            wal_frames = last.wal_frames,
+            "WAL not copied whole (a reader held on); it starts over later"
+        );
     }
     Ok(())
 }

@@ -87,6 +87,19 @@ impl Group {
     /// Waits for the writer slot and opens this writer's savepoint in the
     /// shared transaction, opening that first when none is open.
     pub async fn begin(&self) -> Result<Member, DbErr> {
+        self.seat(true).await
+    }
+
+    /// Like [`Group::begin`], but the writer works in the shared
+    /// transaction itself, without a savepoint of its own (two statements
+    /// fewer). For a writer that puts each of its writes in savepoints of
+    /// its own and never needs to undo the rest, as intake's batch writer
+    /// does: if it fails, what it wrote stays in the shared transaction.
+    pub async fn begin_bare(&self) -> Result<Member, DbErr> {
+        self.seat(false).await
+    }
+
+    async fn seat(&self, own_savepoint: bool) -> Result<Member, DbErr> {
         let ticket = Ticket::new(self);
         let guard = self.slot.clone().lock_owned().await;
         ticket.seated();
@@ -112,10 +125,13 @@ impl Group {
         }
         let open = slot.open.as_mut().expect("opened above");
         let done = open.done.subscribe();
-        let savepoint = open.txn.begin().await?;
+        let savepoint = match own_savepoint {
+            true => Some(open.txn.begin().await?),
+            false => None,
+        };
         open.members += 1;
         Ok(Member {
-            savepoint: Some(savepoint),
+            savepoint,
             holder: Some(holder),
             done,
         })
@@ -260,7 +276,15 @@ pub struct Member {
 
 impl Member {
     pub fn txn(&self) -> &DatabaseTransaction {
-        self.savepoint.as_ref().expect("open until commit or rollback")
+        match &self.savepoint {
+            Some(savepoint) => savepoint,
+            // A bare member writes in the shared transaction.
+            None => {
+                let holder = self.holder.as_ref().expect("seated until released");
+                let slot = holder.guard.as_ref().expect("held until released");
+                &slot.open.as_ref().expect("open while seated").txn
+            }
+        }
     }
 
     /// Keeps this writer's work and waits until the shared transaction
@@ -286,7 +310,9 @@ impl Member {
         })
     }
 
-    /// Undoes this writer's work; the others' stays.
+    /// Undoes this writer's work; the others' stays. A bare writer (see
+    /// [`Group::begin_bare`]) has no savepoint to go back to: it only
+    /// lets go of the slot.
     pub async fn rollback(mut self) -> Result<(), DbErr> {
         let result = match self.savepoint.take() {
             Some(s) => s.rollback().await,

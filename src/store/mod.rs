@@ -180,6 +180,17 @@ impl Store {
         }
     }
 
+    /// Starts a write transaction for a writer that keeps each of its
+    /// writes in a savepoint of its own (intake's batch writer): on SQLite
+    /// it writes in the shared transaction without a savepoint around all
+    /// of its work (see [`group::Group::begin_bare`]).
+    pub async fn begin_write_bare(&self) -> Result<WriteTxn, DbErr> {
+        match &self.group {
+            Some(group) => Ok(WriteTxn(Inner::Shared(group.begin_bare().await?))),
+            None => Ok(WriteTxn(Inner::Own(self.db.begin().await?))),
+        }
+    }
+
     /// Starts a long-running writer (intake's batch writer): on SQLite on
     /// the writer thread, elsewhere on the caller's runtime.
     pub fn spawn_write<F>(&self, work: F)

@@ -4,7 +4,7 @@
 
 use satupintu::store::group::Policy;
 use satupintu::store::Store;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use std::time::Duration;
 
 async fn store(policy: Policy) -> (Store, tempfile::TempDir) {
@@ -144,4 +144,57 @@ async fn a_dropped_writer_never_strands_the_others() {
     assert!(stored.contains(&"q5-second".to_string()));
     assert!(!stored.contains(&"abandoned".to_string()), "{stored:?}");
     assert!(!stored.contains(&"quitter".to_string()), "{stored:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_writer_shares_the_commit_and_undoes_only_its_failed_savepoint() {
+    let policy = Policy {
+        max_members: 1000,
+        max_delay: Duration::from_secs(60),
+    };
+    let (store, _dir) = store(policy).await;
+    insert(&store, "taken").await.unwrap();
+    let before = store.group_commits().unwrap();
+    // A plain writer holds the slot while the bare one queues behind it,
+    // so the shared transaction grows to take both.
+    let plain = store.begin_write().await.unwrap();
+    plain
+        .execute_unprepared("INSERT INTO t (v) VALUES ('plain')")
+        .await
+        .unwrap();
+    let bare = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let bare = store.begin_write_bare().await.unwrap();
+            let kept = bare.begin().await.unwrap();
+            kept.execute_unprepared("INSERT INTO t (v) VALUES ('kept')")
+                .await
+                .unwrap();
+            kept.commit().await.unwrap();
+            let failing = bare.begin().await.unwrap();
+            failing
+                .execute_unprepared("INSERT INTO t (v) VALUES ('undone')")
+                .await
+                .unwrap();
+            assert!(failing
+                .execute_unprepared("INSERT INTO t (v) VALUES ('taken')")
+                .await
+                .is_err());
+            failing.rollback().await.unwrap();
+            bare.release().await.unwrap().wait().await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let plain = plain.release().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        plain.wait().await.unwrap();
+        bare.await.unwrap().unwrap();
+    })
+    .await
+    .expect("both are durable");
+    assert_eq!(
+        values(&store).await,
+        ["kept", "plain", "taken", "taken-second"]
+    );
+    assert_eq!(store.group_commits().unwrap() - before, 1, "one shared commit");
 }
