@@ -12,7 +12,7 @@
 //! Under `cargo test` it makes a short smoke run of every case instead.
 //! Environment: SATUPINTU_BENCH_REQUESTS (3000), SATUPINTU_BENCH_CONCURRENCY
 //! (32), SATUPINTU_BENCH_SEEDED (complaints in the seeded database; unset
-//! or 0 skips that case: seeding 1000000 takes about four minutes and
+//! or 0 skips that case: seeding 1000000 takes one to two minutes and
 //! 5.4 GB of disk), SATUPINTU_TEST_DATABASE_URL (PostgreSQL
 //! admin URL; its cases are skipped with a notice when unreachable).
 //! Results go to target/bench/intake-<unix time>.json.

@@ -36,15 +36,10 @@ async fn names(store: &Store) -> Vec<String> {
     names
 }
 
-async fn reserved_keys_follow_the_rows_before_them(backend: Backend) {
-    let dir = tempdir();
-    let (store, _db) = store(backend, dir.path()).await;
-    // Nothing inserted yet, then rows inserted the ordinary way.
+/// Inserts `count` citizens with reserved keys in one script; their keys.
+async fn insert_reserved(store: &Store, count: usize) -> Vec<i64> {
     let txn = store.db().begin().await.unwrap();
-    let keys = reserve_ids(&txn, &[("citizens", 2), ("complaints", 0)])
-        .await
-        .unwrap();
-    assert_eq!(keys[1], Vec::<i64>::new());
+    let keys = reserve_ids(&txn, &[("citizens", count)]).await.unwrap();
     let mut script = Script::new(store.backend());
     script.insert(
         keys[0]
@@ -53,7 +48,20 @@ async fn reserved_keys_follow_the_rows_before_them(backend: Backend) {
     );
     script.run(&txn).await.unwrap();
     txn.commit().await.unwrap();
-    let first = keys[0].clone();
+    keys.into_iter().next().unwrap()
+}
+
+async fn reserved_keys_follow_the_rows_before_them(backend: Backend) {
+    let dir = tempdir();
+    let (store, _db) = store(backend, dir.path()).await;
+    // Nothing inserted yet.
+    let txn = store.db().begin().await.unwrap();
+    let none = reserve_ids(&txn, &[("citizens", 0), ("complaints", 0)])
+        .await
+        .unwrap();
+    assert_eq!(none, [Vec::<i64>::new(), Vec::new()]);
+    txn.rollback().await.unwrap();
+    let first = insert_reserved(&store, 2).await;
     assert_eq!(first.len(), 2);
     assert!(first[0] < first[1]);
 
@@ -61,16 +69,7 @@ async fn reserved_keys_follow_the_rows_before_them(backend: Backend) {
         .exec(store.db())
         .await
         .unwrap();
-    let txn = store.db().begin().await.unwrap();
-    let keys = reserve_ids(&txn, &[("citizens", 3)]).await.unwrap();
-    let mut script = Script::new(store.backend());
-    script.insert(
-        keys[0]
-            .iter()
-            .map(|&id| citizen(Some(id), &format!("r{id}"))),
-    );
-    script.run(&txn).await.unwrap();
-    txn.commit().await.unwrap();
+    let later = insert_reserved(&store, 3).await;
     let plain = citizen::Entity::find()
         .all(store.db())
         .await
@@ -82,17 +81,14 @@ async fn reserved_keys_follow_the_rows_before_them(backend: Backend) {
         plain.id > first[1],
         "the plain insert took a key after the reserved ones"
     );
-    assert!(
-        keys[0][0] > plain.id,
-        "reserved keys follow the plain insert"
-    );
+    assert!(later[0] > plain.id, "reserved keys follow the plain insert");
     // And an ordinary insert after the script goes on after its keys.
     let next = citizen::Entity::insert(citizen(None, "after"))
         .exec(store.db())
         .await
         .unwrap()
         .last_insert_id;
-    assert!(next > keys[0][2]);
+    assert!(next > later[2]);
     assert_eq!(citizen::Entity::find().count(store.db()).await.unwrap(), 7);
 }
 

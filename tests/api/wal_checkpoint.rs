@@ -48,23 +48,19 @@ async fn every_connection_leaves_checkpoints_to_the_checkpointer() {
     let mut held = Vec::new();
     for _ in 0..3 {
         let txn = store.db().begin().await.unwrap();
-        let row = txn
-            .query_one_raw(Statement::from_string(
-                store.backend(),
-                "PRAGMA wal_autocheckpoint",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 0);
-        let mode = txn
-            .query_one_raw(Statement::from_string(
-                store.backend(),
-                "PRAGMA journal_mode",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
+        let pragma = |name: &str| {
+            let sql = format!("PRAGMA {name}");
+            let txn = &txn;
+            async move {
+                txn.query_one_raw(Statement::from_string(txn.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        let autocheckpoint = pragma("wal_autocheckpoint").await;
+        assert_eq!(autocheckpoint.try_get_by_index::<i64>(0).unwrap(), 0);
+        let mode = pragma("journal_mode").await;
         assert_eq!(mode.try_get_by_index::<String>(0).unwrap(), "wal");
         held.push(txn);
     }
