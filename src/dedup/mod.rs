@@ -83,6 +83,13 @@ impl Dedup {
         new.similarity(old) >= self.config.repeat_threshold
     }
 
+    /// How similar `new` is to `first`, when near enough for a duplicate
+    /// (the threshold [`Dedup::candidates`] applies to indexed texts).
+    pub fn near(&self, new: &Signature, first: &Signature) -> Option<f64> {
+        let similarity = new.similarity(first);
+        (similarity >= self.config.duplicate_threshold).then_some(similarity)
+    }
+
     /// Indexed complaints whose text is near enough to `sig`, most similar first.
     pub fn candidates(&self, sig: &Signature) -> Vec<(i64, f64)> {
         let index = self.index.lock().expect("dedup index lock");

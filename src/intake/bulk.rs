@@ -31,11 +31,13 @@ pub struct Pick {
     pub first: Option<First>,
 }
 
-/// A live first report, as a linked report needs it.
+/// The first report a linked report joins.
 #[derive(Debug, Clone)]
-pub struct First {
-    pub id: i64,
-    pub tracking_code: String,
+pub enum First {
+    /// A live first report stored before this batch.
+    Stored { id: i64, tracking_code: String },
+    /// An earlier pick of this batch (its position among the picks).
+    InBatch(usize),
 }
 
 /// The jobs to write together, in batch order. A job whose addresses or
@@ -80,13 +82,55 @@ pub async fn choose<C: ConnectionTrait>(
         addresses(jobs[i]).all(|a| !known.contains(&(a.kind().to_string(), a.value())))
     });
     let mut firsts = firsts(intake, db, jobs, &chosen, now).await?;
-    Ok(chosen
+    let mut picks: Vec<Pick> = chosen
         .into_iter()
         .map(|index| Pick {
             index,
             first: firsts.remove(&index),
         })
-        .collect())
+        .collect();
+    link_within(intake, jobs, &mut picks, now);
+    Ok(picks)
+}
+
+/// Links a pick that joins no stored report to the earlier first report
+/// of the same batch it is nearest to, when they report the same problem:
+/// the batch's first reports reach the duplicate index only once it
+/// commits, so the index cannot tell. On a day many people write at once
+/// about one flood, they arrive together.
+fn link_within(intake: &Intake, jobs: &[&Job], picks: &mut [Pick], now: DateTime<Utc>) {
+    let dedup = &intake.dedup;
+    let judged = |pick: &Pick| match &jobs[pick.index].plan {
+        Some(Plan::Message(Ahead {
+            sig: Some(sig),
+            decision,
+        })) => Some((
+            sig,
+            duplicates::report_of(None, &jobs[pick.index].msg, decision, now),
+        )),
+        _ => None,
+    };
+    for i in 0..picks.len() {
+        if picks[i].first.is_some() {
+            continue;
+        }
+        let Some((sig, report)) = judged(&picks[i]) else {
+            continue;
+        };
+        let nearest = (0..i)
+            .filter(|&j| picks[j].first.is_none())
+            .filter_map(|j| {
+                let (first_sig, first) = judged(&picks[j])?;
+                let similarity = dedup.near(sig, first_sig)?;
+                dedup
+                    .same_problem(&report, &first)
+                    .then_some((j, similarity))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((j, _)) = nearest {
+            picks[i].first = Some(First::InBatch(j));
+        }
+    }
 }
 
 fn addresses(job: &Job) -> impl Iterator<Item = &Address> {
@@ -183,7 +227,7 @@ async fn firsts<C: ConnectionTrait>(
             )?;
             Some((
                 i,
-                First {
+                First::Stored {
                     id: first.id,
                     tracking_code: first.tracking_code.clone(),
                 },
@@ -203,31 +247,31 @@ pub async fn write(
     picks: &[Pick],
     now: DateTime<Utc>,
 ) -> Result<Vec<Processed>, DbErr> {
-    let picked: Vec<(&Job, &Ahead, Option<&First>)> = picks
+    let aheads: Vec<(&Job, &Ahead)> = picks
         .iter()
         .map(|p| match &jobs[p.index].plan {
-            Some(Plan::Message(ahead)) => Ok((jobs[p.index], ahead, p.first.as_ref())),
+            Some(Plan::Message(ahead)) => Ok((jobs[p.index], ahead)),
             _ => Err(DbErr::Custom("bulk intake takes new messages only".into())),
         })
         .collect::<Result<_, _>>()?;
     // A new citizen for every job with an address; none for an anonymous
     // web form.
-    let named: Vec<usize> = (0..picked.len())
-        .filter(|&i| addresses(picked[i].0).next().is_some())
+    let named: Vec<usize> = (0..aheads.len())
+        .filter(|&i| addresses(aheads[i].0).next().is_some())
         .collect();
     let keys = reserve_ids(
         txn,
-        &[("citizens", named.len()), ("complaints", picked.len())],
+        &[("citizens", named.len()), ("complaints", aheads.len())],
     )
     .await?;
     let (citizen_keys, ids) = (&keys[0], &keys[1]);
     let mut script = Script::new(txn.get_database_backend());
 
-    let mut citizens = vec![None; picked.len()];
+    let mut citizens = vec![None; aheads.len()];
     let mut citizen_rows = Vec::new();
     let mut address_rows = Vec::new();
     for (&i, &id) in named.iter().zip(citizen_keys) {
-        let job = picked[i].0;
+        let job = aheads[i].0;
         citizens[i] = Some(id);
         let mut row = identity::citizen_row(job.msg.display_name.as_deref(), now);
         row.id = Set(id);
@@ -245,15 +289,28 @@ pub async fn write(
     // A first report's verification clock is its nearest due time; a
     // linked report has none (the first's clocks stand for both).
     let due = intake.sla.verify_due(now);
-    let codes: Vec<TrackingCode> = picked
+    let codes: Vec<TrackingCode> = aheads
         .iter()
         .map(|_| create::random_tracking_code())
+        .collect();
+    // Each pick with the first report it joins: (id, tracking code).
+    let picked: Vec<(&Job, &Ahead, Option<(i64, &str)>)> = aheads
+        .iter()
+        .zip(picks)
+        .map(|(&(job, ahead), pick)| {
+            let first = match &pick.first {
+                None => None,
+                Some(First::Stored { id, tracking_code }) => Some((*id, tracking_code.as_str())),
+                Some(First::InBatch(k)) => Some((ids[*k], codes[*k].as_str())),
+            };
+            (job, ahead, first)
+        })
         .collect();
     script.insert(picked.iter().zip(citizens.iter().zip(ids)).zip(&codes).map(
         |(((job, ahead, first), (citizen_id, &id)), code)| {
             let mut row = create::complaint_row(
                 &ahead.decision,
-                first.map(|f| f.id),
+                first.map(|(id, _)| id),
                 first.is_none().then_some(due),
                 &job.msg,
                 *citizen_id,
@@ -296,8 +353,8 @@ pub async fn write(
         let status = create::initial_status(first.is_some());
         events.push(create::received_event(id, actor, status, &job.msg, now));
         match first {
-            Some(f) => events.extend(duplicates::link_event_rows(
-                (f.id, &f.tracking_code),
+            Some(first) => events.extend(duplicates::link_event_rows(
+                *first,
                 (id, code.as_str()),
                 actor,
                 now,
@@ -316,15 +373,15 @@ pub async fn write(
     script.run(txn).await?;
 
     Ok(picked
-        .into_iter()
-        .zip(ids.iter().zip(codes))
+        .iter()
+        .zip(ids.iter().zip(&codes))
         .map(|((_, ahead, first), (&id, code))| {
             intake.routing.count(&ahead.decision);
             let status = create::initial_status(first.is_some());
             Processed {
                 accepted: Accepted {
                     complaint_id: Some(id),
-                    tracking_code: Some(code),
+                    tracking_code: Some(code.clone()),
                     status: Some(status),
                     outcome: Outcome::Created,
                 },

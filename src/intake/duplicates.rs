@@ -166,17 +166,7 @@ pub fn first_among<'r>(
     rows: &'r [Candidate],
     now: DateTime<Utc>,
 ) -> Option<&'r Candidate> {
-    let location = msg.location.as_ref();
-    let new = Report {
-        citizen_id,
-        place: Place {
-            lat: location.and_then(|l| l.lat),
-            lon: location.and_then(|l| l.lon),
-            kelurahan_code: decision.kelurahan_code.clone(),
-        },
-        category: decision.category.clone().or_else(|| msg.category.clone()),
-        at: now,
-    };
+    let new = report_of(citizen_id, msg, decision, now);
     candidates
         .iter()
         .filter_map(|id| rows.iter().find(|c| c.id == *id))
@@ -185,6 +175,28 @@ pub fn first_among<'r>(
                 && is_live_status(&c.status)
                 && dedup.same_problem(&new, &c.report())
         })
+}
+
+/// What judging a new message as a report of the same problem needs:
+/// who sent it, where (its pin, or the kelurahan routing found), what and
+/// when.
+pub fn report_of(
+    citizen_id: Option<i64>,
+    msg: &InboundMessage,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> Report {
+    let location = msg.location.as_ref();
+    Report {
+        citizen_id,
+        place: Place {
+            lat: location.and_then(|l| l.lat),
+            lon: location.and_then(|l| l.lon),
+            kelurahan_code: decision.kelurahan_code.clone(),
+        },
+        category: decision.category.clone().or_else(|| msg.category.clone()),
+        at: now,
+    }
 }
 
 /// The `ikut_melapor` entries: on the first, who joined; on the new one,

@@ -323,13 +323,14 @@ fn pin(id: &str, from: &str) -> InboundMessage {
     pin
 }
 
-/// Within one batch a sender's messages keep their order: the location
-/// right behind a first text joins the complaint that text opens, though
-/// the text is written with the other first-time senders' and the
-/// location on its own.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_senders_messages_in_one_batch_keep_their_order() {
-    let (app, _db, _dir) = spawn_with_dedup(Backend::Sqlite).await;
+/// Accepts `messages` so that they are written as one batch (SQLite):
+/// while the writer slot is held, each of the two batch writers takes a
+/// filler message ("e0", "e1") and waits; `messages` then queue in order
+/// and are taken together once a writer is free. Results in order.
+async fn in_one_batch(
+    app: &TestApp,
+    messages: Vec<InboundMessage>,
+) -> Vec<Result<Accepted, IntakeError>> {
     let accept = |m: InboundMessage| {
         let intake = app.intake.clone();
         tokio::spawn(async move { intake.accept(m).await })
@@ -341,54 +342,127 @@ async fn one_senders_messages_in_one_batch_keep_their_order() {
             async move { done.then_some(()) }
         })
     };
-    // While the one writer slot is held, each of the two batch writers
-    // takes a message and waits; what arrives next queues in order, and
-    // is taken as one batch once a writer is free.
     let holder = app.store.begin_write().await.unwrap();
-    let mut early = Vec::new();
+    let mut fillers = Vec::new();
     for i in 0..2 {
-        early.push(accept(sms(&format!("e{i}"), &phone(100 + i), &text(i))));
+        fillers.push(accept(sms(&format!("e{i}"), &phone(100 + i), &text(i))));
         settled("a batch writer waits", i + 1, 0).await;
     }
-    let mut others = Vec::new();
-    for i in 0..3 {
-        others.push(accept(sms(
-            &format!("o{i}"),
-            &phone(200 + i),
-            &text(10 + i),
-        )));
+    let mut queued = Vec::new();
+    for (i, m) in messages.into_iter().enumerate() {
+        queued.push(accept(m));
         settled("a message queues", 2, i + 1).await;
     }
-    let first = accept(sms("t", &phone(300), &text(20)));
-    settled("the text queues", 2, 4).await;
-    let location = accept(pin("p", &phone(300)));
-    settled("the location queues", 2, 5).await;
     holder.commit().await.unwrap();
-
-    for t in early.into_iter().chain(others) {
-        assert_eq!(t.await.unwrap().unwrap().outcome, Outcome::Created);
+    for f in fillers {
+        assert_eq!(f.await.unwrap().unwrap().outcome, Outcome::Created);
     }
-    let first = first.await.unwrap().unwrap();
-    let location = location.await.unwrap().unwrap();
+    let mut results = Vec::new();
+    for q in queued {
+        results.push(q.await.unwrap());
+    }
+    results
+}
+
+async fn received_at(app: &TestApp, external_id: &str) -> chrono::DateTime<chrono::Utc> {
+    inbound_message::Entity::find()
+        .filter(inbound_message::Column::ExternalId.eq(external_id))
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .created_at
+}
+
+/// Within one batch a sender's messages keep their order: the location
+/// right behind a first text joins the complaint that text opens, though
+/// the text is written with the other first-time senders' and the
+/// location on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_senders_messages_in_one_batch_keep_their_order() {
+    let (app, _db, _dir) = spawn_with_dedup(Backend::Sqlite).await;
+    let mut messages: Vec<InboundMessage> = (0..3)
+        .map(|i| sms(&format!("o{i}"), &phone(200 + i), &text(10 + i)))
+        .collect();
+    messages.push(sms("t", &phone(300), &text(20)));
+    messages.push(pin("p", &phone(300)));
+    let results = in_one_batch(&app, messages).await;
+    let answers: Vec<Accepted> = results.into_iter().map(Result::unwrap).collect();
+    for other in &answers[..3] {
+        assert_eq!(other.outcome, Outcome::Created);
+    }
+    let (first, location) = (&answers[3], &answers[4]);
     assert_eq!(first.outcome, Outcome::Created);
     assert_eq!(location.outcome, Outcome::Joined);
     assert_eq!(location.complaint_id, first.complaint_id);
     // They were written in one batch (a batch writes at one time).
-    let at = |id: &'static str| {
-        let db = app.store.db().clone();
-        async move {
-            inbound_message::Entity::find()
-                .filter(inbound_message::Column::ExternalId.eq(id))
-                .one(&db)
-                .await
-                .unwrap()
-                .unwrap()
-                .created_at
-        }
+    let t = received_at(&app, "t").await;
+    assert_eq!(t, received_at(&app, "p").await);
+    assert_eq!(t, received_at(&app, "o0").await);
+    assert_ne!(t, received_at(&app, "e0").await);
+    app.stop().await;
+}
+
+/// Two citizens reporting one problem in the same batch: the second joins
+/// the first ("ikut melapor"), though neither was in the duplicate index
+/// when the batch was formed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_problem_reported_twice_in_one_batch_is_linked() {
+    let (app, _db, _dir) = spawn_with_dedup(Backend::Sqlite).await;
+    let first_text =
+        "Lampu jalan di Jl. Purus III kelurahan Purus mati total sejak 3 hari, rawan maling";
+    let again = "min lampu jln di jl purus 3 mati total udh 3 hari, rawan maling. kel Purus";
+    let results = in_one_batch(
+        &app,
+        vec![
+            sms("a", &phone(400), first_text),
+            sms("x", &phone(401), &text(30)),
+            sms("b", &phone(402), again),
+        ],
+    )
+    .await;
+    let answers: Vec<Accepted> = results.into_iter().map(Result::unwrap).collect();
+    assert!(answers.iter().all(|a| a.outcome == Outcome::Created));
+    assert_eq!(
+        received_at(&app, "a").await,
+        received_at(&app, "b").await,
+        "written in one batch"
+    );
+    let first = answers[0].complaint_id.unwrap();
+    let all = app.complaints().await;
+    let row = |id: Option<i64>| all.iter().find(|c| Some(c.id) == id).unwrap().clone();
+    let linked = row(answers[2].complaint_id);
+    assert_eq!(linked.duplicate_of, Some(first));
+    assert_eq!(linked.status, "duplicate");
+    assert_eq!(row(answers[1].complaint_id).duplicate_of, None);
+    assert_eq!(row(Some(first)).duplicate_of, None);
+    // The first is delivered and clocked for both; each citizen has a code
+    // and an acknowledgment.
+    let db = app.store.db();
+    let deliveries = |id: i64| {
+        outbox::Entity::find()
+            .filter(outbox::Column::ComplaintId.eq(id))
+            .filter(outbox::Column::Kind.ne("message"))
+            .count(db)
     };
-    assert_eq!(at("t").await, at("p").await);
-    assert_eq!(at("t").await, at("o0").await);
-    assert_ne!(at("t").await, at("e0").await);
+    assert!(deliveries(first).await.unwrap() > 0);
+    assert_eq!(deliveries(linked.id).await.unwrap(), 0);
+    let clocks = |id: i64| {
+        sla_clock::Entity::find()
+            .filter(sla_clock::Column::ComplaintId.eq(id))
+            .count(db)
+    };
+    assert_eq!(clocks(first).await.unwrap(), 1);
+    assert_eq!(clocks(linked.id).await.unwrap(), 0);
+    let joined = complaint_event::Entity::find()
+        .filter(complaint_event::Column::Kind.eq("ikut_melapor"))
+        .order_by_asc(complaint_event::Column::Id)
+        .all(db)
+        .await
+        .unwrap();
+    let on: Vec<i64> = joined.iter().map(|e| e.complaint_id).collect();
+    assert_eq!(on, [first, linked.id]);
+    assert_ne!(answers[0].tracking_code, answers[2].tracking_code);
     app.stop().await;
 }
 
