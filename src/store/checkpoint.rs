@@ -70,12 +70,12 @@ const HELD_FRAMES: i64 = 512;
 /// [`RESTART_FRAMES`], more passive passes until the frames written
 /// meanwhile are few, then one more with the writers held.
 async fn pass(db: &DatabaseConnection, group: &Group) -> Result<(), DbErr> {
-    let mut done = checkpoint(db, Mode::Passive).await?;
+    let mut done = checkpoint(db).await?;
     if done.wal_frames <= RESTART_FRAMES {
         return Ok(());
     }
     for _ in 0..4 {
-        let again = checkpoint(db, Mode::Passive).await?;
+        let again = checkpoint(db).await?;
         let written_meanwhile = again.wal_frames - done.wal_frames;
         done = again;
         if written_meanwhile < HELD_FRAMES {
@@ -83,7 +83,7 @@ async fn pass(db: &DatabaseConnection, group: &Group) -> Result<(), DbErr> {
         }
     }
     let started = std::time::Instant::now();
-    let last = group.quiet(checkpoint(db, Mode::Passive)).await?;
+    let last = group.quiet(checkpoint(db)).await?;
     let held = started.elapsed();
     if held > Duration::from_millis(100) {
         tracing::info!(
@@ -101,38 +101,25 @@ async fn pass(db: &DatabaseConnection, group: &Group) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// How a checkpoint treats writers and readers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Copies what it can, blocking nobody.
-    Passive,
-    /// Waits for SQLite's write lock (polling it), copies everything, and
-    /// waits until no reader uses the WAL; for maintenance, not for the
-    /// gateway under load.
-    Restart,
-}
-
-/// The outcome of one checkpoint: whether it could not finish (a writer or
-/// reader held on), the frames in the WAL and the frames copied.
+/// The outcome of one checkpoint: the frames in the WAL and the frames
+/// copied into the database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
-    pub busy: bool,
     pub wal_frames: i64,
     pub checkpointed: i64,
 }
 
-/// Runs one checkpoint of the WAL into the database file.
-pub async fn checkpoint(db: &DatabaseConnection, mode: Mode) -> Result<Progress, DbErr> {
-    let sql = match mode {
-        Mode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
-        Mode::Restart => "PRAGMA wal_checkpoint(RESTART)",
-    };
+/// Runs one passive checkpoint: copies what it can of the WAL into the
+/// database file, blocking neither writers nor readers.
+pub async fn checkpoint(db: &DatabaseConnection) -> Result<Progress, DbErr> {
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ))
         .await?
         .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".into()))?;
     Ok(Progress {
-        busy: row.try_get_by_index::<i64>(0)? != 0,
         wal_frames: row.try_get_by_index(1)?,
         checkpointed: row.try_get_by_index(2)?,
     })

@@ -85,9 +85,7 @@ async fn the_wal_reaches_the_database_file_in_the_background() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Once copied, a checkpoint finds nothing left to do.
-    let done = checkpoint::checkpoint(store.db(), checkpoint::Mode::Passive)
-        .await
-        .unwrap();
+    let done = checkpoint::checkpoint(store.db()).await.unwrap();
     assert_eq!(done.wal_frames, done.checkpointed);
 }
 
