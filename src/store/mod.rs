@@ -126,6 +126,11 @@ impl Store {
             .map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .busy_timeout(Duration::from_secs(10))
+                    // Intake's batch scripts differ with every batch's
+                    // shape and hold large prepared statements; at sqlx's
+                    // default of 100 per connection they held some 25 MB
+                    // more under load, at no gain in speed.
+                    .statement_cache_capacity(32)
                     .pragma("wal_autocheckpoint", "0")
             });
         let db = Database::connect(options).await?;
