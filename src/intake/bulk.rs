@@ -100,31 +100,32 @@ pub async fn choose<C: ConnectionTrait>(
 /// about one flood, they arrive together.
 fn link_within(intake: &Intake, jobs: &[&Job], picks: &mut [Pick], now: DateTime<Utc>) {
     let dedup = &intake.dedup;
-    let judged = |pick: &Pick| match &jobs[pick.index].plan {
-        Some(Plan::Message(Ahead {
-            sig: Some(sig),
-            decision,
-        })) => Some((
-            sig,
-            duplicates::report_of(None, &jobs[pick.index].msg, decision, now),
-        )),
-        _ => None,
-    };
+    let judged: Vec<_> = picks
+        .iter()
+        .map(|pick| match &jobs[pick.index].plan {
+            Some(Plan::Message(Ahead {
+                sig: Some(sig),
+                decision,
+            })) => Some((
+                sig,
+                duplicates::report_of(None, &jobs[pick.index].msg, decision, now),
+            )),
+            _ => None,
+        })
+        .collect();
     for i in 0..picks.len() {
         if picks[i].first.is_some() {
             continue;
         }
-        let Some((sig, report)) = judged(&picks[i]) else {
+        let Some((sig, report)) = &judged[i] else {
             continue;
         };
         let nearest = (0..i)
             .filter(|&j| picks[j].first.is_none())
             .filter_map(|j| {
-                let (first_sig, first) = judged(&picks[j])?;
+                let (first_sig, first) = judged[j].as_ref()?;
                 let similarity = dedup.near(sig, first_sig)?;
-                dedup
-                    .same_problem(&report, &first)
-                    .then_some((j, similarity))
+                dedup.same_problem(report, first).then_some((j, similarity))
             })
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((j, _)) = nearest {
