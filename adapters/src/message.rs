@@ -117,6 +117,14 @@ pub struct InboundMessage {
     pub raw: RawPayload,
 }
 
+impl InboundMessage {
+    /// Every address the message carries: the sender's, then the others
+    /// the citizen gave.
+    pub fn addresses(&self) -> impl Iterator<Item = &Address> {
+        self.sender.iter().chain(&self.other_addresses)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

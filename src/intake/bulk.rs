@@ -56,7 +56,7 @@ pub async fn choose<C: ConnectionTrait>(
         let msg = &job.msg;
         let fresh_id = seen_ids.insert((msg.channel.as_str(), msg.external_id.as_str()));
         let mut fresh_addresses = true;
-        for a in addresses(job) {
+        for a in job.msg.addresses() {
             fresh_addresses &= seen_addresses.insert((a.kind(), a.value()));
         }
         let simple = job.cursor.is_none()
@@ -70,7 +70,7 @@ pub async fn choose<C: ConnectionTrait>(
     chosen.retain(|i| !delivered.contains(i));
     let wanted: Vec<Address> = chosen
         .iter()
-        .flat_map(|&i| addresses(jobs[i]))
+        .flat_map(|&i| jobs[i].msg.addresses())
         .cloned()
         .collect();
     let known: HashSet<(String, String)> = identity::known_addresses(db, &wanted)
@@ -79,7 +79,10 @@ pub async fn choose<C: ConnectionTrait>(
         .map(|r| (r.kind, r.address))
         .collect();
     chosen.retain(|&i| {
-        addresses(jobs[i]).all(|a| !known.contains(&(a.kind().to_string(), a.value())))
+        jobs[i]
+            .msg
+            .addresses()
+            .all(|a| !known.contains(&(a.kind().to_string(), a.value())))
     });
     let mut firsts = firsts(intake, db, jobs, &chosen, now).await?;
     let mut picks: Vec<Pick> = chosen
@@ -132,10 +135,6 @@ fn link_within(intake: &Intake, jobs: &[&Job], picks: &mut [Pick], now: DateTime
             picks[i].first = Some(First::InBatch(j));
         }
     }
-}
-
-fn addresses(job: &Job) -> impl Iterator<Item = &Address> {
-    job.msg.sender.iter().chain(&job.msg.other_addresses)
 }
 
 /// Those of `chosen` whose message is stored already (a provider's
@@ -258,7 +257,7 @@ pub async fn write(
     // A new citizen for every job with an address; none for an anonymous
     // web form.
     let named: Vec<usize> = (0..aheads.len())
-        .filter(|&i| addresses(aheads[i].0).next().is_some())
+        .filter(|&i| aheads[i].0.msg.addresses().next().is_some())
         .collect();
     let keys = reserve_ids(
         txn,
@@ -278,7 +277,7 @@ pub async fn write(
         row.id = Set(id);
         citizen_rows.push(row);
         let mut seen = HashSet::new();
-        for a in addresses(job) {
+        for a in job.msg.addresses() {
             if seen.insert((a.kind(), a.value())) {
                 address_rows.push(identity::address_row(id, a, now));
             }

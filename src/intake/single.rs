@@ -38,12 +38,7 @@ impl Intake {
             .exec(db)
             .await?
             .last_insert_id;
-        let addresses: Vec<_> = msg
-            .sender
-            .iter()
-            .chain(&msg.other_addresses)
-            .cloned()
-            .collect();
+        let addresses: Vec<_> = msg.addresses().cloned().collect();
         let sender =
             crate::identity::identify(db, &addresses, msg.display_name.as_deref(), now).await?;
         let citizen_id = sender.map(|s| s.citizen_id);
