@@ -151,15 +151,7 @@ async fn rules_reload_under_load(backend: Backend) {
         assert_eq!(json!(rows), destinations, "{code}: outbox rows");
     }
     assert_eq!(app.routing.current().version(), version_of(VERSION_A));
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("rules_reloads_total{outcome=\"refused\""),
         "refusals are counted:\n{metrics}"
@@ -170,15 +162,7 @@ async fn rules_reload_under_load(backend: Backend) {
 on_both_backends!(rules_reload_under_load);
 
 async fn refused_reloads(app: &TestApp) -> u64 {
-    let m = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.metrics().await;
     m.lines()
         .filter(|l| l.starts_with("satupintu_rules_reloads_total{outcome=\"refused\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
