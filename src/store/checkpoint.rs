@@ -42,9 +42,11 @@ impl Drop for Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn start(db: DatabaseConnection, group: Arc<Group>, every: Duration) -> Checkpointer {
+    /// Starts checking the WAL every [`INTERVAL`], on `db`, holding the
+    /// writers of `group` when it makes the WAL start over.
+    pub fn start(db: DatabaseConnection, group: Arc<Group>) -> Checkpointer {
         Checkpointer(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
+            let mut tick = tokio::time::interval(INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut failing = false;
             loop {

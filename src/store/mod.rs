@@ -150,7 +150,6 @@ impl Store {
             self.checkpointer = Some(Arc::new(checkpoint::Checkpointer::start(
                 self.db.clone(),
                 group.clone(),
-                checkpoint::INTERVAL,
             )));
             self.group = Some(group);
         }
