@@ -2,7 +2,7 @@
 //! number of minimum hashes whose agreement estimates Jaccard similarity.
 //! Pure and deterministic (stable hashes, no per-process seeds); no storage.
 
-use crate::normalize::normalize;
+use crate::normalize::{normalize, NormalizedText};
 use sha2::{Digest, Sha256};
 
 /// Words that say nothing about the problem: greetings, forms of address,
@@ -60,8 +60,12 @@ const FILLER: &[&str] = &[
 
 /// The stems of `text` that carry meaning, in order.
 pub fn stems(text: &str) -> Vec<String> {
-    normalize(text)
-        .tokens()
+    stems_of(&normalize(text))
+}
+
+/// The stems of an already normalised text that carry meaning, in order.
+pub fn stems_of(text: &NormalizedText) -> Vec<String> {
+    text.tokens()
         .iter()
         .filter(|t| !FILLER.contains(&t.word.as_str()) && !FILLER.contains(&t.stem.as_str()))
         .map(|t| t.stem.clone())
@@ -72,18 +76,29 @@ pub fn stems(text: &str) -> Vec<String> {
 /// Single stems keep reordered sentences close; pairs keep word order
 /// mattering when the vocabulary is shared.
 pub fn shingles(text: &str) -> Vec<u64> {
-    let stems = stems(text);
-    let mut out: Vec<u64> = stems.iter().map(|s| stable_hash(s.as_bytes())).collect();
+    shingles_of(&normalize(text))
+}
+
+/// [`shingles`] of an already normalised text.
+pub fn shingles_of(text: &NormalizedText) -> Vec<u64> {
+    let stems = stems_of(text);
+    let mut out: Vec<u64> = Vec::with_capacity(stems.len() * 2);
+    out.extend(stems.iter().map(|s| stable_hash(&[s.as_bytes()])));
     for pair in stems.windows(2) {
-        out.push(stable_hash(format!("{} {}", pair[0], pair[1]).as_bytes()));
+        out.push(stable_hash(&[pair[0].as_bytes(), b" ", pair[1].as_bytes()]));
     }
     out.sort_unstable();
     out.dedup();
     out
 }
 
-fn stable_hash(bytes: &[u8]) -> u64 {
-    let digest = Sha256::digest(bytes);
+/// The first 8 bytes of the SHA-256 of the parts written one after another.
+fn stable_hash(parts: &[&[u8]]) -> u64 {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
     u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 32 bytes"))
 }
 
@@ -103,7 +118,12 @@ impl Signature {
     /// The signature of `text` with `len` hash functions; `None` when the
     /// text has no meaningful words (nothing to compare).
     pub fn of(text: &str, len: usize) -> Option<Signature> {
-        let shingles = shingles(text);
+        Self::of_normalized(&normalize(text), len)
+    }
+
+    /// [`Signature::of`] an already normalised text.
+    pub fn of_normalized(text: &NormalizedText, len: usize) -> Option<Signature> {
+        let shingles = shingles_of(text);
         if shingles.is_empty() {
             return None;
         }
@@ -111,10 +131,13 @@ impl Signature {
     }
 
     pub fn of_shingles(shingles: &[u64], len: usize) -> Signature {
+        // Hash function i is x -> mix(x ^ mix(i + 1)); its seed is the
+        // same for every shingle.
+        let seeds: Vec<u64> = (0..len).map(|i| mix(i as u64 + 1)).collect();
         let mut mins = vec![u32::MAX; len];
         for &s in shingles {
-            for (i, m) in mins.iter_mut().enumerate() {
-                let h = (mix(s ^ mix(i as u64 + 1)) >> 32) as u32;
+            for (m, seed) in mins.iter_mut().zip(&seeds) {
+                let h = (mix(s ^ seed) >> 32) as u32;
                 if h < *m {
                     *m = h;
                 }
@@ -155,5 +178,14 @@ mod tests {
         let a = Signature::of("jalan rusak", 8).unwrap();
         assert_eq!(a, Signature::of("Jalan  RUSAK!", 8).unwrap());
         assert!(Signature::of("selamat pagi pak", 8).is_none());
+    }
+
+    /// The exact minimums, worked out independently: SHA-256 of "jalan",
+    /// "rusak" and "jalan rusak" (first 8 bytes, little endian), each
+    /// through x -> splitmix64(x ^ splitmix64(i + 1)), top 32 bits.
+    #[test]
+    fn signatures_keep_their_values() {
+        let sig = Signature::of("Jalan rusak", 4).unwrap();
+        assert_eq!(sig.0, vec![1265384482, 1838887915, 3461571553, 551027676]);
     }
 }

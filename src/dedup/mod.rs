@@ -12,6 +12,7 @@ pub mod sync;
 
 use crate::complaint::Status;
 use crate::config::DedupConfig;
+use crate::normalize::NormalizedText;
 use crate::store::entity::complaint;
 use chrono::{DateTime, Duration, Utc};
 use index::LshIndex;
@@ -67,7 +68,16 @@ impl Dedup {
     }
 
     pub fn signature(&self, text: &str) -> Option<Signature> {
-        Signature::of(text, self.config.lsh_bands * self.config.lsh_rows)
+        Signature::of(text, self.signature_len())
+    }
+
+    /// [`Dedup::signature`] of an already normalised text.
+    pub fn signature_of(&self, text: &NormalizedText) -> Option<Signature> {
+        Signature::of_normalized(text, self.signature_len())
+    }
+
+    fn signature_len(&self) -> usize {
+        self.config.lsh_bands * self.config.lsh_rows
     }
 
     pub fn repeat_window(&self) -> Duration {

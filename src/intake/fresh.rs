@@ -7,6 +7,7 @@ use super::attachments::Stored;
 use super::{create, duplicates, Intake, Outcome};
 use crate::dedup::Signature;
 use crate::identity::Sender;
+use crate::normalize::normalize;
 use crate::routing::Decision;
 use crate::store::entity::complaint;
 use adapters::InboundMessage;
@@ -25,12 +26,15 @@ pub struct Ahead {
 impl Ahead {
     pub fn of(intake: &Intake, msg: &InboundMessage) -> Ahead {
         let dedup = &intake.dedup;
+        // Normalised once, for the signature and for routing.
+        let text = normalize(&msg.text);
+        let sig = match dedup.enabled() {
+            true => dedup.signature_of(&text),
+            false => None,
+        };
         Ahead {
-            decision: intake.routing.decide_ahead(msg),
-            sig: match dedup.enabled() {
-                true => dedup.signature(&msg.text),
-                false => None,
-            },
+            decision: intake.routing.decide_ahead(msg, text),
+            sig,
         }
     }
 }

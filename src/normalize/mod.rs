@@ -38,6 +38,14 @@ impl NormalizedText {
         self.tokens.is_empty()
     }
 
+    /// This text's words followed by `next`'s: the normalised form of the
+    /// two texts written one after the other with a space or a line break
+    /// between them.
+    pub fn then(mut self, next: NormalizedText) -> NormalizedText {
+        self.tokens.extend(next.tokens);
+        self
+    }
+
     /// The words joined by single spaces: what regular expressions see.
     pub fn joined(&self) -> String {
         let mut out = String::new();
@@ -108,23 +116,19 @@ fn raw_words(text: &str) -> Vec<String> {
 /// `rusakkk` -> `rusak`, `bangeeet` -> `banget`: three or more of the same
 /// letter are one letter. Digits are left alone (`1000`).
 fn collapse_elongation(word: &str) -> String {
-    let chars: Vec<char> = word.chars().collect();
     let mut out = String::with_capacity(word.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut j = i;
-        while j < chars.len() && chars[j] == c {
-            j += 1;
+    let mut chars = word.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut run = 1;
+        while chars.next_if_eq(&c).is_some() {
+            run += 1;
         }
-        let run = j - i;
         let keep = if run >= 3 && c.is_alphabetic() {
             1
         } else {
             run
         };
         out.extend(std::iter::repeat_n(c, keep));
-        i = j;
     }
     out
 }

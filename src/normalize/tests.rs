@@ -67,3 +67,18 @@ fn an_empty_text_has_no_tokens() {
     assert!(normalize("!!! ... ???").is_empty());
     assert_eq!(normalize("").len(), 0);
 }
+
+proptest::proptest! {
+    /// Two texts written one after the other, with a line break between
+    /// them, normalise to the first's words followed by the second's: what
+    /// routing relies on when it puts a title before a text normalised
+    /// already.
+    #[test]
+    fn texts_in_a_row_normalise_word_by_word(
+        a in "[a-zA-Z0-9 '’`.,!?\\-\nÉéü]{0,40}",
+        b in "[a-zA-Z0-9 '’`.,!?\\-\nÉéü]{0,40}",
+    ) {
+        let whole = normalize(&format!("{a}\n{b}"));
+        proptest::prop_assert_eq!(whole, normalize(&a).then(normalize(&b)));
+    }
+}

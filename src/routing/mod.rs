@@ -24,6 +24,7 @@ pub use view::RoutingInput;
 use crate::areas::Areas;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::normalize::{normalize, NormalizedText};
 use arc_swap::ArcSwap;
 use chrono::FixedOffset;
 use sha2::{Digest, Sha256};
@@ -210,9 +211,22 @@ impl Routing {
 
     /// Decides without counting the decision: for work done ahead, in
     /// case the message turns out to be a follow-up. [`Self::count`] it
-    /// when it is used.
-    pub fn decide_ahead(&self, message: &adapters::InboundMessage) -> Decision {
-        self.current.load().decide(&RoutingInput::from(message))
+    /// when it is used. `text` is the message's text normalised (the
+    /// caller needs it too), so that it is not done twice.
+    pub fn decide_ahead(
+        &self,
+        message: &adapters::InboundMessage,
+        text: NormalizedText,
+    ) -> Decision {
+        let input = RoutingInput::from(message);
+        let whole = match &message.title {
+            // The input's text is the title, a line break and the text:
+            // normalisation works word by word, so its words are the
+            // title's followed by the text's.
+            Some(title) if !title.trim().is_empty() => normalize(title).then(text),
+            _ => text,
+        };
+        self.current.load().decide_normalized(&input, whole)
     }
 
     pub fn count(&self, decision: &Decision) {

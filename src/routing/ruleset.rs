@@ -6,6 +6,7 @@ use super::condition::Condition;
 use super::decision::{Decision, MatchedRule, Priority};
 use super::view::{MessageView, RoutingInput, Vocabulary};
 use crate::areas::Areas;
+use crate::normalize::{normalize, NormalizedText};
 use chrono::FixedOffset;
 use std::sync::Arc;
 
@@ -105,7 +106,13 @@ impl RuleSet {
     }
 
     pub fn decide(&self, input: &RoutingInput) -> Decision {
-        let view = MessageView::new(input, &self.vocabulary, &self.areas, self.offset);
+        self.decide_normalized(input, normalize(&input.text))
+    }
+
+    /// Like [`RuleSet::decide`], with `input.text` already normalised
+    /// into `text`.
+    pub fn decide_normalized(&self, input: &RoutingInput, text: NormalizedText) -> Decision {
+        let view = MessageView::with_text(input, text, &self.vocabulary, &self.areas, self.offset);
         let mut category = input
             .category
             .as_deref()

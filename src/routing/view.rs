@@ -99,7 +99,23 @@ impl<'a> MessageView<'a> {
         areas: &Areas,
         offset: FixedOffset,
     ) -> MessageView<'a> {
-        let text = normalize::normalize(&input.text);
+        Self::with_text(
+            input,
+            normalize::normalize(&input.text),
+            vocabulary,
+            areas,
+            offset,
+        )
+    }
+
+    /// Like [`MessageView::new`], with `input.text` already normalised.
+    pub fn with_text(
+        input: &'a RoutingInput,
+        text: NormalizedText,
+        vocabulary: &Vocabulary,
+        areas: &Areas,
+        offset: FixedOffset,
+    ) -> MessageView<'a> {
         let ids: Vec<(u32, u32)> = text
             .tokens()
             .iter()
