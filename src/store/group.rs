@@ -1,16 +1,19 @@
-//! Group commit for SQLite. SQLite has one writer, and with
-//! `synchronous=FULL` every commit waits for the disk. Writers therefore
-//! queue here and share one database transaction: each writer's work runs
-//! in its own savepoint (undone alone when that writer fails), and the
-//! shared transaction commits when nobody else is waiting, when it holds
-//! `max_members` writers, or when it has been open for `max_delay`. A
-//! writer's `commit` returns only after the shared transaction is durable,
-//! so "acknowledged only after commit" still holds for every writer.
+//! Group commit for SQLite. SQLite has one writer, and every durable
+//! commit waits for the disk. Writers therefore queue here and share one
+//! database transaction: each writer's work runs in its own savepoint
+//! (undone alone when that writer fails), and the shared transaction
+//! commits when nobody else is waiting, when it holds `max_members`
+//! writers, or when it has been open for `max_delay`. The commit itself
+//! does not wait for the disk: the slot passes to the next batch at once,
+//! and the WAL is synced beside it (see [`super::wal_sync`]). A writer's
+//! `commit` returns only after that sync, so "acknowledged only after
+//! commit" still holds for every writer.
 //!
 //! Every path that lets go of the writer slot (commit, rollback, an error,
 //! a dropped future) runs the same decision, in a spawned task, so a
 //! cancelled request can never leave a batch open with nobody to commit it.
 
+use super::wal_sync::WalSync;
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
     TransactionTrait,
@@ -58,6 +61,7 @@ pub struct Group {
     waiting: Arc<AtomicUsize>,
     policy: Policy,
     commits: Arc<AtomicUsize>,
+    wal: Arc<WalSync>,
 }
 
 impl std::fmt::Debug for Slot {
@@ -69,19 +73,28 @@ impl std::fmt::Debug for Slot {
 }
 
 impl Group {
-    pub fn new(db: DatabaseConnection, policy: Policy) -> Group {
+    /// Writers share transactions on `db`, a connection of their own whose
+    /// commits do not wait for the disk (`synchronous=NORMAL`); `wal`
+    /// makes them durable.
+    pub fn new(db: DatabaseConnection, wal: Arc<WalSync>, policy: Policy) -> Group {
         Group {
             db,
             slot: Arc::default(),
             waiting: Arc::default(),
             policy,
             commits: Arc::default(),
+            wal,
         }
     }
 
     /// Shared transactions committed so far (for tests and metrics).
     pub fn commits(&self) -> usize {
         self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Syncs of the WAL that made commits durable (for tests).
+    pub fn wal_syncs(&self) -> u64 {
+        self.wal.syncs()
     }
 
     /// Waits for the writer slot and opens this writer's savepoint in the
@@ -147,7 +160,8 @@ impl Group {
     {
         let mut guard = self.slot.clone().lock_owned().await;
         if let Some(open) = guard.open.take() {
-            self.handle().commit(open).await;
+            let committed = self.handle().commit(open).await;
+            tokio::spawn(committed.settle());
         }
         let out = work.await;
         drop(guard);
@@ -160,6 +174,7 @@ impl Group {
             waiting: self.waiting.clone(),
             policy: self.policy,
             commits: self.commits.clone(),
+            wal: self.wal.clone(),
         }
     }
 }
@@ -171,6 +186,7 @@ struct Handle {
     waiting: Arc<AtomicUsize>,
     policy: Policy,
     commits: Arc<AtomicUsize>,
+    wal: Arc<WalSync>,
 }
 
 impl Handle {
@@ -187,23 +203,53 @@ impl Handle {
             return;
         }
         let open = guard.open.take().expect("checked above");
-        self.commit(open).await;
+        let committed = self.commit(open).await;
         drop(guard);
+        committed.settle().await;
     }
 
-    /// Commits a shared transaction and tells its members.
-    async fn commit(&self, open: Open) {
-        let members = open.members;
+    /// Commits a shared transaction; the slot may pass on once this
+    /// returns. Its members learn the outcome from [`Committed::settle`].
+    async fn commit(&self, open: Open) -> Committed {
         let result = open.txn.commit().await;
         self.commits.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = &result {
-            tracing::error!(error = %e, members, "shared write transaction failed to commit");
+        Committed {
+            number: result.as_ref().ok().map(|_| self.wal.committed()),
+            result: result.map_err(|e| e.to_string()),
+            members: open.members,
+            done: open.done,
+            wal: self.wal.clone(),
         }
-        let _ = open.done.send(Some(result.map_err(|e| e.to_string())));
     }
 
     fn spawn_finish(self, guard: OwnedMutexGuard<Slot>) {
         tokio::spawn(self.finish(guard));
+    }
+}
+
+/// A shared transaction committed but perhaps not yet on disk.
+struct Committed {
+    result: Result<(), String>,
+    /// Its number for [`WalSync::durable`], when it committed.
+    number: Option<u64>,
+    members: usize,
+    done: watch::Sender<Outcome>,
+    wal: Arc<WalSync>,
+}
+
+impl Committed {
+    /// Waits until the transaction is durable, then tells its members.
+    async fn settle(self) {
+        let mut result = self.result;
+        if let Some(number) = self.number {
+            if let Err(e) = self.wal.durable(number).await {
+                result = Err(format!("cannot sync the WAL to disk: {e}"));
+            }
+        }
+        if let Err(e) = &result {
+            tracing::error!(error = %e, members = self.members, "shared write transaction failed to commit");
+        }
+        let _ = self.done.send(Some(result));
     }
 }
 

@@ -9,16 +9,17 @@ pub mod group;
 pub mod outbox;
 pub mod script;
 pub mod sms;
+pub mod wal_sync;
 pub mod writer;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
     TransactionTrait,
 };
 use std::ops::Deref;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +32,19 @@ pub struct Store {
     group: Option<Arc<group::Group>>,
     /// SQLite's WAL checkpoints, beside the writers (see [`checkpoint`]).
     checkpointer: Option<Arc<checkpoint::Checkpointer>>,
+    /// SQLite: the connection group commits write on, and its WAL.
+    writer: Option<Writer>,
+}
+
+/// SQLite's connection for group commit: one connection whose commits do
+/// not wait for the disk (`synchronous=NORMAL`), and the sync of its WAL
+/// that makes them durable (see [`wal_sync`]). Every other connection
+/// keeps `synchronous=FULL`, so a write made outside the group is durable
+/// when its commit returns.
+#[derive(Clone, Debug)]
+struct Writer {
+    db: DatabaseConnection,
+    wal: Arc<wal_sync::WalSync>,
 }
 
 /// A write transaction. On SQLite it is one writer's savepoint in a shared
@@ -92,50 +106,32 @@ impl Durable {
 
 impl Store {
     /// Connects to `url`; for SQLite the file and its directory are created,
-    /// the journal is switched to WAL, and WAL checkpoints run beside the
+    /// the journal is switched to WAL, group commit writes on a connection
+    /// of its own (see [`Writer`]), and WAL checkpoints run beside the
     /// writers instead of inside their commits.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, DbErr> {
-        let url = if let Some(rest) = url.strip_prefix("sqlite://") {
-            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-            if let Some(parent) = Path::new(path)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    DbErr::Custom(format!("cannot create directory {}: {e}", parent.display()))
-                })?;
-            }
-            if query.contains("mode=") {
-                url.to_string()
-            } else if query.is_empty() {
-                format!("sqlite://{path}?mode=rwc")
-            } else {
-                format!("sqlite://{path}?{query}&mode=rwc")
-            }
-        } else {
-            url.to_string()
-        };
-        let mut options = ConnectOptions::new(url);
-        options
-            .max_connections(max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false)
-            // Every connection of the pool, not only the first.
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10))
-                    // Intake's batch scripts differ with every batch's
-                    // shape and hold large prepared statements; at sqlx's
-                    // default of 100 per connection they held some 25 MB
-                    // more under load, at no gain in speed.
-                    .statement_cache_capacity(32)
-                    .pragma("wal_autocheckpoint", "0")
+        let Some((url, path)) = sqlite_file(url)? else {
+            let db = Database::connect(options(url.to_string(), max_connections)).await?;
+            return Ok(Store {
+                db,
+                group: None,
+                checkpointer: None,
+                writer: None,
             });
-        let db = Database::connect(options).await?;
+        };
+        let db = Database::connect(sqlite_options(
+            options(url.clone(), max_connections),
+            SqliteSynchronous::Full,
+        ))
+        .await?;
+        let writer =
+            Database::connect(sqlite_options(options(url, 1), SqliteSynchronous::Normal)).await?;
         let store = Store {
             db,
+            writer: Some(Writer {
+                db: writer,
+                wal: Arc::new(wal_sync::WalSync::new(PathBuf::from(format!("{path}-wal")))),
+            }),
             group: None,
             checkpointer: None,
         };
@@ -144,8 +140,12 @@ impl Store {
 
     /// Sets when SQLite's shared write transactions commit at the latest.
     pub fn with_group_commit(mut self, policy: group::Policy) -> Store {
-        if self.backend() == DbBackend::Sqlite {
-            let group = Arc::new(group::Group::new(self.db.clone(), policy));
+        if let Some(writer) = &self.writer {
+            let group = Arc::new(group::Group::new(
+                writer.db.clone(),
+                writer.wal.clone(),
+                policy,
+            ));
             // The checkpointer holds the writers of this group.
             self.checkpointer = Some(Arc::new(checkpoint::Checkpointer::start(
                 self.db.clone(),
@@ -159,6 +159,12 @@ impl Store {
     /// Shared write transactions committed so far (SQLite only).
     pub fn group_commits(&self) -> Option<usize> {
         self.group.as_ref().map(|g| g.commits())
+    }
+
+    /// Syncs of the WAL that made shared write transactions durable
+    /// (SQLite only).
+    pub fn wal_syncs(&self) -> Option<u64> {
+        self.group.as_ref().map(|g| g.wal_syncs())
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
@@ -216,11 +222,78 @@ impl Store {
 
     pub async fn close(self) -> Result<(), DbErr> {
         drop(self.checkpointer);
+        drop(self.group);
+        if let Some(writer) = self.writer {
+            writer.db.close().await?;
+        }
         self.db.close().await
     }
 }
 
 /// True when the error is a unique-constraint violation.
+/// For a SQLite `url`: the URL to open it with (creating the file unless
+/// the URL says otherwise) and the database file's path, once its
+/// directory exists. `None` for another database.
+fn sqlite_file(url: &str) -> Result<Option<(String, String)>, DbErr> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(None);
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path.contains(":memory:") || query.contains("mode=memory") {
+        // Group commit writes on a connection of its own, which would see
+        // another, empty database.
+        return Err(DbErr::Custom(
+            "database.url: an in-memory SQLite database is not supported; name a file".into(),
+        ));
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            DbErr::Custom(format!("cannot create directory {}: {e}", parent.display()))
+        })?;
+    }
+    let url = match query {
+        "" => format!("sqlite://{path}?mode=rwc"),
+        q if q.contains("mode=") => format!("sqlite://{path}?{q}"),
+        q => format!("sqlite://{path}?{q}&mode=rwc"),
+    };
+    Ok(Some((url, path.to_string())))
+}
+
+fn options(url: String, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    options
+}
+
+/// Every SQLite connection (each connection of a pool, not only the
+/// first): WAL, a generous busy timeout, a bounded statement cache, and no
+/// automatic checkpoints (see [`checkpoint`]).
+fn sqlite_options(mut options: ConnectOptions, synchronous: SqliteSynchronous) -> ConnectOptions {
+    options.map_sqlx_sqlite_opts(move |o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .busy_timeout(Duration::from_secs(10))
+            // Intake's batch scripts differ with every batch's shape and
+            // hold large prepared statements; at sqlx's default of 100 per
+            // connection they held some 25 MB more under load, at no gain
+            // in speed.
+            .statement_cache_capacity(32)
+            .pragma("wal_autocheckpoint", "0")
+    });
+    options
+}
+
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

@@ -45,6 +45,7 @@ mod submit;
 mod telegram;
 mod telegram_chat;
 mod wal_checkpoint;
+mod wal_sync;
 mod whatsapp;
 mod whatsapp_media;
 mod whatsapp_replies;
