@@ -59,13 +59,21 @@ impl Candidate {
     }
 }
 
-/// The rows of complaints `ids`, as far as judging them needs.
+/// The rows of complaints `ids` that may be a first report to join (not
+/// linked to another, not closed or rejected: what [`first_among`] asks),
+/// as far as judging them needs. Ended reports are not read at all.
 pub async fn candidates<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<Vec<Candidate>, DbErr> {
+    let ended = Status::ALL
+        .into_iter()
+        .filter(|s| !is_live_status(s.as_str()))
+        .map(|s| s.as_str());
     complaint::Entity::find()
         .filter(complaint::Column::Id.is_in(ids))
+        .filter(complaint::Column::DuplicateOf.is_null())
+        .filter(complaint::Column::Status.is_not_in(ended))
         .into_partial_model()
         .all(db)
         .await

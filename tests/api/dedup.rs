@@ -7,7 +7,7 @@ use crate::on_both_backends;
 use adapters::{Address, Attachment, Channel, InboundMessage, MediaRef};
 use satupintu::intake::{relink, Outcome};
 use satupintu::notify::MessagePayload;
-use satupintu::store::entity::{complaint_event, outbox};
+use satupintu::store::entity::{complaint, complaint_event, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 fn whatsapp(id: &str, from: &str, text: &str) -> InboundMessage {
@@ -234,10 +234,60 @@ async fn similar_texts_about_different_kelurahan(backend: Backend) {
     app.stop().await;
 }
 
+/// A report that has ended (rejected, closed) is no first report to join:
+/// the next citizen's report of the same problem starts a complaint anew.
+async fn an_ended_report_is_not_joined(backend: Backend) {
+    let (app, _db, _dir) = spawn_with_dedup(backend).await;
+    let text = "Lampu jalan di Jl. Purus III kelurahan Purus mati total sejak 3 hari, rawan maling";
+    let first = app
+        .intake
+        .accept(sms("s1", "081211110001", text))
+        .await
+        .unwrap()
+        .complaint_id
+        .unwrap();
+    let joined = app
+        .intake
+        .accept(sms("s2", "081211110002", text))
+        .await
+        .unwrap()
+        .complaint_id
+        .unwrap();
+    // Its forwarding settled first, so that nothing moves it on after.
+    eventually("the first report forwarded", 15, || async {
+        let rows = deliveries(&app).await;
+        (!rows.is_empty() && rows.iter().all(|r| r.state == "delivered")).then_some(())
+    })
+    .await;
+    complaint::Entity::update_many()
+        .col_expr(complaint::Column::Status, "rejected".into())
+        .filter(complaint::Column::Id.eq(first))
+        .exec(app.store.db())
+        .await
+        .unwrap();
+    let anew = app
+        .intake
+        .accept(sms("s3", "081211110003", text))
+        .await
+        .unwrap();
+    assert_eq!(anew.outcome, Outcome::Created);
+    let all = app.complaints().await;
+    let row = |id| all.iter().find(|c| c.id == id).unwrap();
+    assert_eq!(
+        row(joined).duplicate_of,
+        Some(first),
+        "joined while it was live"
+    );
+    let anew = row(anew.complaint_id.unwrap());
+    assert_eq!(anew.duplicate_of, None, "{anew:?}");
+    app.stop().await;
+}
+
 on_both_backends!(
     text_then_photo_then_sms_next_day,
     three_citizens_one_forwarded_complaint,
     similar_texts_about_different_kelurahan,
+    an_ended_report_is_not_joined,
 );
 
 async fn operators_unlink_and_link(backend: Backend) {
