@@ -10,7 +10,11 @@
 //!
 //! The database file never runs ahead of the synced WAL: checkpoints run
 //! on connections with `synchronous=FULL`, which sync the WAL before they
-//! copy it.
+//! copy it. Other connections may read a batch in the moment between its
+//! commit and the sync; nothing goes out on it before the sync: its
+//! requests are answered after it, and the dispatcher leases rows in a
+//! write of its own, answered after a later sync, which covers the earlier
+//! commit too.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -120,7 +124,10 @@ mod tests {
         let wal = WalSync::new(path);
         let n = wal.committed();
         assert!(wal.durable(n).await.is_err());
-        assert!(wal.durable(n).await.is_err(), "a failure is not remembered as durable");
+        assert!(
+            wal.durable(n).await.is_err(),
+            "a failure is not remembered as durable"
+        );
         assert_eq!(wal.syncs(), 0);
     }
 }
