@@ -230,7 +230,6 @@ impl Store {
     }
 }
 
-/// True when the error is a unique-constraint violation.
 /// For a SQLite `url`: the URL to open it with (creating the file unless
 /// the URL says otherwise) and the database file's path, once its
 /// directory exists. `None` for another database.
@@ -294,6 +293,7 @@ fn sqlite_options(mut options: ConnectOptions, synchronous: SqliteSynchronous) -
     options
 }
 
+/// True when the error is a unique-constraint violation.
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }

@@ -116,3 +116,18 @@ async fn a_failed_sync_fails_the_writers_commit() {
     let next = group.begin().await.unwrap();
     assert!(next.commit().await.is_err());
 }
+
+#[tokio::test]
+async fn an_in_memory_database_is_refused_with_a_reason() {
+    for url in [
+        "sqlite::memory:",
+        "sqlite://:memory:",
+        "sqlite://x.db?mode=memory",
+    ] {
+        let err = Store::connect(url, 2).await.unwrap_err().to_string();
+        assert!(
+            err.contains("in-memory SQLite database is not supported"),
+            "{url}: {err}"
+        );
+    }
+}
