@@ -184,7 +184,8 @@ impl Sla {
     }
 
     /// Moves the clocks for a status change (`kind` `reopened` restarts
-    /// the follow-up clock).
+    /// the follow-up clock). The running clocks are read once, and the
+    /// complaint's nearest due time follows from them.
     pub async fn on_status<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -193,45 +194,98 @@ impl Sla {
         kind: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
+        let Some(Moves { stops, start }) = self.plan(to, kind) else {
+            return Ok(());
+        };
+        let mut clocks = sla_clock::Entity::find()
+            .filter(sla_clock::Column::ComplaintId.eq(complaint_id))
+            .filter(sla_clock::Column::StoppedAt.is_null())
+            .all(db)
+            .await?;
+        for (clock, outcome) in stops {
+            for c in clocks.iter().filter(|c| c.clock == clock) {
+                let outcome = outcome.unwrap_or(if now <= c.due_at { "met" } else { "missed" });
+                sla_clock::Entity::update_many()
+                    .col_expr(sla_clock::Column::StoppedAt, Some(now).into())
+                    .col_expr(sla_clock::Column::Outcome, Some(outcome).into())
+                    .filter(sla_clock::Column::Id.eq(c.id))
+                    .exec(db)
+                    .await?;
+            }
+            clocks.retain(|c| c.clock != clock);
+        }
+        let mut next = clocks.iter().map(|c| c.due_at).min();
+        if let Some((clock, days)) = start {
+            if !clocks.iter().any(|c| c.clock == clock) {
+                let due_at = self.calendar.add_working_days(now, days);
+                sla_clock::Entity::insert(sla_clock::ActiveModel {
+                    complaint_id: Set(complaint_id),
+                    clock: Set(clock.into()),
+                    started_at: Set(now),
+                    due_at: Set(due_at),
+                    stopped_at: Set(None),
+                    outcome: Set(None),
+                    warned_at: Set(None),
+                    overdue_at: Set(None),
+                    ..Default::default()
+                })
+                .exec_without_returning(db)
+                .await?;
+                next = Some(next.map_or(due_at, |n| n.min(due_at)));
+            }
+        }
+        complaint::Entity::update_many()
+            .col_expr(complaint::Column::SlaDueAt, next.into())
+            .col_expr(complaint::Column::UpdatedAt, now.into())
+            .filter(complaint::Column::Id.eq(complaint_id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// The clocks a status change moves; `None` when it moves none.
+    fn plan(&self, to: Status, kind: &str) -> Option<Moves> {
         let p = self.policy;
-        match to {
-            Status::Received => {}
+        let (stops, start) = match to {
+            Status::Received => return None,
             Status::Forwarded | Status::Verified | Status::Assigned => {
-                self.stop(db, complaint_id, VERIFY, None, now).await?;
-                self.start(db, complaint_id, FOLLOW_UP, p.follow_up_days, now)
-                    .await?;
+                (vec![(VERIFY, None)], Some((FOLLOW_UP, p.follow_up_days)))
             }
-            Status::InProgress if kind == "reopened" => {
-                self.stop(db, complaint_id, CLOSURE, Some("cancelled"), now)
-                    .await?;
-                self.start(db, complaint_id, FOLLOW_UP, p.follow_up_days, now)
-                    .await?;
-            }
-            Status::InProgress => {
-                self.stop(db, complaint_id, VERIFY, None, now).await?;
-                self.stop(db, complaint_id, FOLLOW_UP, None, now).await?;
-            }
-            Status::Resolved => {
-                self.stop(db, complaint_id, VERIFY, None, now).await?;
-                self.stop(db, complaint_id, FOLLOW_UP, None, now).await?;
-                self.start(db, complaint_id, CLOSURE, p.closure_days, now)
-                    .await?;
-            }
+            Status::InProgress if kind == "reopened" => (
+                vec![(CLOSURE, Some("cancelled"))],
+                Some((FOLLOW_UP, p.follow_up_days)),
+            ),
+            Status::InProgress => (vec![(VERIFY, None), (FOLLOW_UP, None)], None),
+            Status::Resolved => (
+                vec![(VERIFY, None), (FOLLOW_UP, None)],
+                Some((CLOSURE, p.closure_days)),
+            ),
             Status::Closed | Status::Duplicate | Status::Rejected => {
-                for clock in [VERIFY, FOLLOW_UP] {
-                    self.stop(db, complaint_id, clock, Some("cancelled"), now)
-                        .await?;
-                }
                 // The watcher stops an expired closure clock itself first.
-                let outcome = if to == Status::Closed {
+                let closure = if to == Status::Closed {
                     "closed"
                 } else {
                     "cancelled"
                 };
-                self.stop(db, complaint_id, CLOSURE, Some(outcome), now)
-                    .await?;
+                (
+                    vec![
+                        (VERIFY, Some("cancelled")),
+                        (FOLLOW_UP, Some("cancelled")),
+                        (CLOSURE, Some(closure)),
+                    ],
+                    None,
+                )
             }
-        }
-        self.refresh_due(db, complaint_id, now).await
+        };
+        Some(Moves { stops, start })
     }
+}
+
+/// What a status change does to a complaint's clocks.
+struct Moves {
+    /// Clocks to stop, with the outcome to record (none: met or missed by
+    /// the due time).
+    stops: Vec<(&'static str, Option<&'static str>)>,
+    /// The clock to start, with its working days, unless it runs already.
+    start: Option<(&'static str, u32)>,
 }

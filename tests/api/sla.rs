@@ -51,12 +51,9 @@ async fn clocks_follow_the_complaint_and_restart_on_reopening(backend: Backend) 
         verify.due_at,
         sla.calendar.add_working_days(verify.started_at, 3)
     );
-    let c = complaint::Entity::find_by_id(id)
-        .one(app.store.db())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(c.sla_due_at.is_some());
+    // Its nearest due time is set from the start (the dispatcher may
+    // already have moved it on to the follow-up clock's).
+    assert!(due(&app, id).await.is_some());
 
     // Delivered to the PUPR queue: verification met, follow-up starts.
     let all = eventually("the follow-up clock", 15, || async {
@@ -70,13 +67,17 @@ async fn clocks_follow_the_complaint_and_restart_on_reopening(backend: Backend) 
         all[1].due_at,
         sla.calendar.add_working_days(all[1].started_at, 5)
     );
+    // The complaint's nearest due time follows the running clock.
+    assert_eq!(due(&app, id).await, Some(all[1].due_at));
 
     agency(&app, &code, "in_progress", None).await;
+    assert_eq!(due(&app, id).await, None, "no clock runs while in progress");
     agency(&app, &code, "resolved", Some("Sudah ditambal")).await;
     let all = clocks(&app, id).await;
     assert_eq!(all[1].outcome.as_deref(), Some("met"));
     assert_eq!(all[2].clock, "penutupan");
     assert!(all[2].stopped_at.is_none());
+    assert_eq!(due(&app, id).await, Some(all[2].due_at));
 
     // The reporter says it is not fixed: closure cancelled, follow-up restarts.
     app.intake
@@ -88,7 +89,17 @@ async fn clocks_follow_the_complaint_and_restart_on_reopening(backend: Backend) 
     assert_eq!(all[2].outcome.as_deref(), Some("cancelled"));
     assert_eq!(all[3].clock, "tindak_lanjut");
     assert!(all[3].stopped_at.is_none());
+    assert_eq!(due(&app, id).await, Some(all[3].due_at));
     app.stop().await;
+}
+
+async fn due(app: &TestApp, id: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    complaint::Entity::find_by_id(id)
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .sla_due_at
 }
 
 async fn watcher_warns_once_and_closes_unanswered(backend: Backend) {
