@@ -58,6 +58,26 @@ async fn running<C: ConnectionTrait>(
         .await
 }
 
+/// A clock started at `now`, due at `due_at`.
+fn new_clock(
+    complaint_id: i64,
+    clock: &str,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sla_clock::ActiveModel {
+    sla_clock::ActiveModel {
+        complaint_id: Set(complaint_id),
+        clock: Set(clock.into()),
+        started_at: Set(now),
+        due_at: Set(due_at),
+        stopped_at: Set(None),
+        outcome: Set(None),
+        warned_at: Set(None),
+        overdue_at: Set(None),
+        ..Default::default()
+    }
+}
+
 impl Sla {
     async fn start<C: ConnectionTrait>(
         &self,
@@ -70,19 +90,10 @@ impl Sla {
         if running(db, complaint_id, clock).await?.is_some() {
             return Ok(());
         }
-        sla_clock::ActiveModel {
-            complaint_id: Set(complaint_id),
-            clock: Set(clock.into()),
-            started_at: Set(now),
-            due_at: Set(self.calendar.add_working_days(now, days)),
-            stopped_at: Set(None),
-            outcome: Set(None),
-            warned_at: Set(None),
-            overdue_at: Set(None),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+        let due_at = self.calendar.add_working_days(now, days);
+        sla_clock::Entity::insert(new_clock(complaint_id, clock, due_at, now))
+            .exec_without_returning(db)
+            .await?;
         Ok(())
     }
 
@@ -157,17 +168,7 @@ impl Sla {
         due_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> sla_clock::ActiveModel {
-        sla_clock::ActiveModel {
-            complaint_id: Set(complaint_id),
-            clock: Set(VERIFY.into()),
-            started_at: Set(now),
-            due_at: Set(due_at),
-            stopped_at: Set(None),
-            outcome: Set(None),
-            warned_at: Set(None),
-            overdue_at: Set(None),
-            ..Default::default()
-        }
+        new_clock(complaint_id, VERIFY, due_at, now)
     }
 
     /// A complaint that becomes a first report (unlinked): the
@@ -218,19 +219,9 @@ impl Sla {
         if let Some((clock, days)) = start {
             if !clocks.iter().any(|c| c.clock == clock) {
                 let due_at = self.calendar.add_working_days(now, days);
-                sla_clock::Entity::insert(sla_clock::ActiveModel {
-                    complaint_id: Set(complaint_id),
-                    clock: Set(clock.into()),
-                    started_at: Set(now),
-                    due_at: Set(due_at),
-                    stopped_at: Set(None),
-                    outcome: Set(None),
-                    warned_at: Set(None),
-                    overdue_at: Set(None),
-                    ..Default::default()
-                })
-                .exec_without_returning(db)
-                .await?;
+                sla_clock::Entity::insert(new_clock(complaint_id, clock, due_at, now))
+                    .exec_without_returning(db)
+                    .await?;
                 next = Some(next.map_or(due_at, |n| n.min(due_at)));
             }
         }
