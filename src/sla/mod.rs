@@ -11,10 +11,7 @@ use crate::complaint::Status;
 use crate::store::entity::{complaint, sla_clock};
 use calendar::Calendar;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
 pub const VERIFY: &str = "verifikasi";
@@ -78,6 +75,39 @@ fn new_clock(
     }
 }
 
+/// Stops a running clock with `outcome`, or met or missed by its due time.
+async fn stop_clock<C: ConnectionTrait>(
+    db: &C,
+    c: &sla_clock::Model,
+    outcome: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let outcome = outcome.unwrap_or(if now <= c.due_at { "met" } else { "missed" });
+    sla_clock::Entity::update_many()
+        .col_expr(sla_clock::Column::StoppedAt, Some(now).into())
+        .col_expr(sla_clock::Column::Outcome, Some(outcome).into())
+        .filter(sla_clock::Column::Id.eq(c.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes the complaint's nearest running due time.
+async fn set_due<C: ConnectionTrait>(
+    db: &C,
+    complaint_id: i64,
+    next: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    complaint::Entity::update_many()
+        .col_expr(complaint::Column::SlaDueAt, next.into())
+        .col_expr(complaint::Column::UpdatedAt, now.into())
+        .filter(complaint::Column::Id.eq(complaint_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 impl Sla {
     async fn start<C: ConnectionTrait>(
         &self,
@@ -90,11 +120,25 @@ impl Sla {
         if running(db, complaint_id, clock).await?.is_some() {
             return Ok(());
         }
+        self.insert_clock(db, complaint_id, clock, days, now)
+            .await?;
+        Ok(())
+    }
+
+    /// Starts `clock`, due `days` working days from `now`; returns when.
+    async fn insert_clock<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        complaint_id: i64,
+        clock: &str,
+        days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, DbErr> {
         let due_at = self.calendar.add_working_days(now, days);
         sla_clock::Entity::insert(new_clock(complaint_id, clock, due_at, now))
             .exec_without_returning(db)
             .await?;
-        Ok(())
+        Ok(due_at)
     }
 
     pub(crate) async fn stop<C: ConnectionTrait>(
@@ -106,11 +150,7 @@ impl Sla {
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
         if let Some(c) = running(db, complaint_id, clock).await? {
-            let outcome = outcome.unwrap_or(if now <= c.due_at { "met" } else { "missed" });
-            let mut c: sla_clock::ActiveModel = c.into();
-            c.stopped_at = Set(Some(now));
-            c.outcome = Set(Some(outcome.into()));
-            c.update(db).await?;
+            stop_clock(db, &c, outcome, now).await?;
         }
         Ok(())
     }
@@ -129,13 +169,7 @@ impl Sla {
             .one(db)
             .await?
             .map(|c| c.due_at);
-        complaint::Entity::update_many()
-            .col_expr(complaint::Column::SlaDueAt, next.into())
-            .col_expr(complaint::Column::UpdatedAt, now.into())
-            .filter(complaint::Column::Id.eq(complaint_id))
-            .exec(db)
-            .await?;
-        Ok(())
+        set_due(db, complaint_id, next, now).await
     }
 
     /// When a complaint received at `now` is due for verification: the
@@ -205,33 +239,20 @@ impl Sla {
             .await?;
         for (clock, outcome) in stops {
             for c in clocks.iter().filter(|c| c.clock == clock) {
-                let outcome = outcome.unwrap_or(if now <= c.due_at { "met" } else { "missed" });
-                sla_clock::Entity::update_many()
-                    .col_expr(sla_clock::Column::StoppedAt, Some(now).into())
-                    .col_expr(sla_clock::Column::Outcome, Some(outcome).into())
-                    .filter(sla_clock::Column::Id.eq(c.id))
-                    .exec(db)
-                    .await?;
+                stop_clock(db, c, outcome, now).await?;
             }
             clocks.retain(|c| c.clock != clock);
         }
         let mut next = clocks.iter().map(|c| c.due_at).min();
         if let Some((clock, days)) = start {
             if !clocks.iter().any(|c| c.clock == clock) {
-                let due_at = self.calendar.add_working_days(now, days);
-                sla_clock::Entity::insert(new_clock(complaint_id, clock, due_at, now))
-                    .exec_without_returning(db)
+                let due_at = self
+                    .insert_clock(db, complaint_id, clock, days, now)
                     .await?;
                 next = Some(next.map_or(due_at, |n| n.min(due_at)));
             }
         }
-        complaint::Entity::update_many()
-            .col_expr(complaint::Column::SlaDueAt, next.into())
-            .col_expr(complaint::Column::UpdatedAt, now.into())
-            .filter(complaint::Column::Id.eq(complaint_id))
-            .exec(db)
-            .await?;
-        Ok(())
+        set_due(db, complaint_id, next, now).await
     }
 
     /// The clocks a status change moves; `None` when it moves none.
