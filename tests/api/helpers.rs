@@ -215,8 +215,25 @@ pub struct TestApp {
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
+/// Sends the gateway's log to the test's captured output, which the
+/// harness prints only when the test fails. `RUST_LOG` overrides the level.
+pub fn capture_log() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("satupintu=info,adapters=info,warn")
+        });
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 impl TestApp {
     pub async fn spawn(config: Config) -> TestApp {
+        capture_log();
         config.validate().expect("test configuration is valid");
         let app = Application::build(config)
             .await
