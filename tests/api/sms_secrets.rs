@@ -87,5 +87,10 @@ async fn secrets_never_reach_the_log() {
     for secret in [PASSWORD, TOKEN, AUTH_TOKEN] {
         assert!(!text.contains(secret), "the log shows a secret:\n{text}");
     }
+    // Written to a file, the log is plain text: no terminal colour codes.
+    assert!(
+        !text.contains('\u{1b}'),
+        "the log file holds escape codes:\n{text}"
+    );
     gateway.terminate();
 }
