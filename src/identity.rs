@@ -8,7 +8,8 @@ use crate::store::entity::{citizen, citizen_address, citizen_merge, complaint};
 use adapters::Address;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Select, Set,
 };
 use std::collections::BTreeSet;
 
@@ -93,6 +94,11 @@ pub async fn known_addresses<C: ConnectionTrait>(
     if addresses.is_empty() {
         return Ok(Vec::new());
     }
+    known_addresses_query(addresses).all(db).await
+}
+
+/// The query of [`known_addresses`], for `addresses` (at least one).
+pub fn known_addresses_query(addresses: &[Address]) -> Select<citizen_address::Entity> {
     let any_of = addresses.iter().fold(Condition::any(), |any, a| {
         any.add(
             Condition::all()
@@ -100,7 +106,7 @@ pub async fn known_addresses<C: ConnectionTrait>(
                 .add(citizen_address::Column::Address.eq(a.value())),
         )
     });
-    citizen_address::Entity::find().filter(any_of).all(db).await
+    citizen_address::Entity::find().filter(any_of)
 }
 
 /// A new citizen record.

@@ -4,8 +4,19 @@
 use super::destination::{
     AttachmentPayload, ComplaintPayload, Job, LocationPayload, MediaJob, MessageJob, Reporter,
 };
+use crate::store::complaints::linked_count_query;
 use crate::store::entity::{attachment, citizen, citizen_address, complaint, outbox};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use crate::store::script::Reads;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
+    QueryTrait,
+};
+
+/// The tags of the reads a complaint's payload needs besides its row.
+const CITIZEN: &str = "citizen";
+const ADDRESSES: &str = "addresses";
+const ATTACHMENTS: &str = "attachments";
+const LINKED: &str = "linked";
 
 /// `Ok(None)` when the row names a complaint that no longer exists.
 pub async fn load<C: ConnectionTrait>(db: &C, row: &outbox::Model) -> Result<Option<Job>, DbErr> {
@@ -82,34 +93,59 @@ fn media_job(row: &outbox::Model) -> Result<Option<MediaJob>, DbErr> {
     }
 }
 
+/// The models in `rows`, in key order.
+fn models<M: FromQueryResult>(rows: Vec<QueryResult>, id: fn(&M) -> i64) -> Result<Vec<M>, DbErr> {
+    let mut models = rows
+        .iter()
+        .map(|row| M::from_query_result(row, ""))
+        .collect::<Result<Vec<M>, _>>()?;
+    models.sort_by_key(id);
+    Ok(models)
+}
+
+/// The complaint's payload and its reporter: the citizen, their addresses,
+/// the attachments and the linked reports are read together.
 async fn complaint_payload<C: ConnectionTrait>(
     db: &C,
     c: complaint::Model,
 ) -> Result<(ComplaintPayload, Reporter), DbErr> {
-    let mut reporter = Reporter::default();
+    let backend = db.get_database_backend();
+    let mut reads = Reads::new(backend);
     if let Some(citizen_id) = c.citizen_id {
-        if let Some(person) = citizen::Entity::find_by_id(citizen_id).one(db).await? {
-            reporter.name = person.display_name;
-        }
-        let addresses = citizen_address::Entity::find()
-            .filter(citizen_address::Column::CitizenId.eq(citizen_id))
-            .order_by_asc(citizen_address::Column::Id)
-            .all(db)
-            .await?;
-        let first = |kind: &str| {
-            addresses
-                .iter()
-                .find(|a| a.kind == kind)
-                .map(|a| a.address.clone())
-        };
-        reporter.phone = first("phone");
-        reporter.email = first("email");
+        reads.add(
+            CITIZEN,
+            citizen::Entity::find_by_id(citizen_id).build(backend),
+        );
+        reads.add(
+            ADDRESSES,
+            citizen_address::Entity::find()
+                .filter(citizen_address::Column::CitizenId.eq(citizen_id))
+                .build(backend),
+        );
     }
-    let attachments = attachment::Entity::find()
-        .filter(attachment::Column::ComplaintId.eq(c.id))
-        .order_by_asc(attachment::Column::Id)
-        .all(db)
-        .await?
+    reads.add(
+        ATTACHMENTS,
+        attachment::Entity::find()
+            .filter(attachment::Column::ComplaintId.eq(c.id))
+            .build(backend),
+    );
+    reads.add(LINKED, linked_count_query(c.id).build(backend));
+    let mut answers = reads.run(db).await?;
+
+    let mut reporter = Reporter::default();
+    if let Some(person) = models::<citizen::Model>(answers.take(CITIZEN), |p| p.id)?.pop() {
+        reporter.name = person.display_name;
+    }
+    let addresses = models::<citizen_address::Model>(answers.take(ADDRESSES), |a| a.id)?;
+    let first = |kind: &str| {
+        addresses
+            .iter()
+            .find(|a| a.kind == kind)
+            .map(|a| a.address.clone())
+    };
+    reporter.phone = first("phone");
+    reporter.email = first("email");
+    let attachments = models::<attachment::Model>(answers.take(ATTACHMENTS), |a| a.id)?
         .into_iter()
         .map(|a| AttachmentPayload {
             filename: a.filename,
@@ -118,8 +154,12 @@ async fn complaint_payload<C: ConnectionTrait>(
             sha256: a.sha256,
         })
         .collect();
+    let linked: i64 = match answers.take(LINKED).first() {
+        Some(row) => row.try_get("", "linked")?,
+        None => 0,
+    };
+    let reporter_count = 1 + linked as u64;
     let has_location = c.lat.is_some() || c.address_text.is_some() || c.kelurahan_code.is_some();
-    let reporter_count = crate::store::complaints::reporter_count(db, c.id).await?;
     let payload = ComplaintPayload {
         reporter_count,
         tracking_code: c.tracking_code.clone(),

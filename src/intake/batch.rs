@@ -193,15 +193,16 @@ async fn write_in(
     let mut results: Vec<Option<Result<Processed, IntakeError>>> =
         batch.iter().map(|_| None).collect();
     let jobs: Vec<&Job> = batch.iter().map(|q| &q.job).collect();
-    let picks = match bulk::choose(intake, txn, &jobs, now).await {
-        Ok(picks) => picks,
+    let chosen = match bulk::choose(intake, txn, &jobs, now).await {
+        Ok(chosen) => chosen,
         Err(e) => {
             tracing::warn!(error = %e, "bulk intake lookup failed; writing messages one by one");
-            Vec::new()
+            bulk::Chosen::default()
         }
     };
+    let picks = &chosen.picks;
     if !picks.is_empty() {
-        match bulk::write(intake, txn, &jobs, &picks, now).await {
+        match bulk::write(intake, txn, &jobs, &chosen, now).await {
             Ok(done) => {
                 for (pick, p) in picks.iter().zip(done) {
                     results[pick.index] = Some(Ok(p));

@@ -1,11 +1,12 @@
 //! New complaints of first-time senders, written together: one multi-row
 //! statement per table for a whole batch, sent as one script. Such a
-//! message needs only three lookups, each made once for the whole batch:
-//! are its addresses known, was it delivered before, and which live first
-//! report of the same problem, if any, it joins ("ikut melapor"). Its
-//! sender has no complaint to follow up or repeat, no held replies to wake
-//! and no record to merge. Anything else (commands, attachments, a polling
-//! cursor, a known sender, a retry) is written on its own by the caller.
+//! message needs only three lookups, each made once for the whole batch
+//! and all sent together (see [`Reads`]): are its addresses known, was it
+//! delivered before, and which live first report of the same problem, if
+//! any, it joins ("ikut melapor"). Its sender has no complaint to follow
+//! up or repeat, no held replies to wake and no record to merge. Anything
+//! else (commands, attachments, a polling cursor, a known sender, a
+//! retry) is written on its own by the caller.
 
 use super::batch::Job;
 use super::{
@@ -13,15 +14,34 @@ use super::{
 };
 use crate::identity;
 use crate::store::complaints::event_rows;
-use crate::store::entity::inbound_message;
-use crate::store::script::{reserve_ids, Script};
+use crate::store::entity::{citizen_address, inbound_message};
+use crate::store::script::{self, ids_after, reserve_ids, Answers, Reads, Script};
 use adapters::{Address, TrackingCode};
 use chrono::{DateTime, Utc};
+use duplicates::Candidate;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QuerySelect, QueryTrait, Select, Set,
 };
 use std::collections::{HashMap, HashSet};
+
+/// The tables a bulk write takes new keys of, in the order it reserves them.
+const KEYED: [&str; 2] = ["citizens", "complaints"];
+
+/// The tags of [`choose`]'s reads.
+const DELIVERED: &str = "delivered";
+const KNOWN: &str = "known";
+const CANDIDATES: &str = "candidates";
+const LAST_IDS: &str = "last_ids";
+
+/// What [`choose`] picked, and what writing it needs that was read along.
+#[derive(Debug, Default)]
+pub struct Chosen {
+    pub picks: Vec<Pick>,
+    /// SQLite: the last keys of [`KEYED`], read in the writer's turn, so
+    /// that [`write`] reserves keys without reading them again.
+    last_ids: Option<HashMap<String, i64>>,
+}
 
 /// A job to write together with others: its index in the batch, and the
 /// first report it joins, if it reports a problem already reported.
@@ -48,7 +68,7 @@ pub async fn choose<C: ConnectionTrait>(
     db: &C,
     jobs: &[&Job],
     now: DateTime<Utc>,
-) -> Result<Vec<Pick>, DbErr> {
+) -> Result<Chosen, DbErr> {
     let mut seen_addresses: HashSet<(&str, String)> = HashSet::new();
     let mut seen_ids: HashSet<(&str, &str)> = HashSet::new();
     let mut chosen = Vec::new();
@@ -66,25 +86,67 @@ pub async fn choose<C: ConnectionTrait>(
             chosen.push(i);
         }
     }
-    let delivered = delivered_before(db, jobs, &chosen).await?;
-    chosen.retain(|i| !delivered.contains(i));
+    if chosen.is_empty() {
+        return Ok(Chosen::default());
+    }
+    let backend = db.get_database_backend();
+    // Every lookup is made for every job chosen so far; those a lookup
+    // rules out are dropped afterwards.
+    let mut reads = Reads::new(backend);
+    reads.add(DELIVERED, delivered_query(jobs, &chosen).build(backend));
     let wanted: Vec<Address> = chosen
         .iter()
         .flat_map(|&i| jobs[i].msg.addresses())
         .cloned()
         .collect();
-    let known: HashSet<(String, String)> = identity::known_addresses(db, &wanted)
-        .await?
-        .into_iter()
-        .map(|r| (r.kind, r.address))
+    if !wanted.is_empty() {
+        reads.add(
+            KNOWN,
+            identity::known_addresses_query(&wanted).build(backend),
+        );
+    }
+    let candidates = lsh_candidates(intake, jobs, &chosen);
+    let ids: HashSet<i64> = candidates
+        .iter()
+        .flat_map(|(_, ids)| ids)
+        .copied()
         .collect();
+    if !ids.is_empty() {
+        reads.add(
+            CANDIDATES,
+            duplicates::candidates_query(ids).into_statement(backend),
+        );
+    }
+    if backend == DbBackend::Sqlite {
+        reads.add(LAST_IDS, script::last_ids_query(&KEYED));
+    }
+    let mut answers = reads.run(db).await?;
+
+    let delivered = delivered_before(&mut answers)?;
+    chosen.retain(|&i| {
+        let msg = &jobs[i].msg;
+        !delivered.contains(&(
+            msg.channel.as_str().to_string(),
+            msg.external_id.to_string(),
+        ))
+    });
+    let known: HashSet<(String, String)> = answers
+        .take(KNOWN)
+        .iter()
+        .map(|row| citizen_address::Model::from_query_result(row, "").map(|r| (r.kind, r.address)))
+        .collect::<Result<_, _>>()?;
     chosen.retain(|&i| {
         jobs[i]
             .msg
             .addresses()
             .all(|a| !known.contains(&(a.kind().to_string(), a.value())))
     });
-    let mut firsts = firsts(intake, db, jobs, &chosen, now).await?;
+    let rows: Vec<Candidate> = answers
+        .take(CANDIDATES)
+        .iter()
+        .map(|row| Candidate::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?;
+    let mut firsts = firsts(intake, jobs, &chosen, candidates, &rows, now);
     let mut picks: Vec<Pick> = chosen
         .into_iter()
         .map(|index| Pick {
@@ -93,7 +155,11 @@ pub async fn choose<C: ConnectionTrait>(
         })
         .collect();
     link_within(intake, jobs, &mut picks, now);
-    Ok(picks)
+    let last_ids = match backend {
+        DbBackend::Sqlite => Some(script::last_ids(&answers.take(LAST_IDS))?),
+        _ => None,
+    };
+    Ok(Chosen { picks, last_ids })
 }
 
 /// Links a pick that joins no stored report to the earlier first report
@@ -137,17 +203,10 @@ fn link_within(intake: &Intake, jobs: &[&Job], picks: &mut [Pick], now: DateTime
     }
 }
 
-/// Those of `chosen` whose message is stored already (a provider's
-/// retry): written on their own, they fail on the unique key, and intake
-/// answers them as the first time.
-async fn delivered_before<C: ConnectionTrait>(
-    db: &C,
-    jobs: &[&Job],
-    chosen: &[usize],
-) -> Result<HashSet<usize>, DbErr> {
-    if chosen.is_empty() {
-        return Ok(HashSet::new());
-    }
+/// The query for those of `chosen` whose message is stored already (a
+/// provider's retry): written on their own, they fail on the unique key,
+/// and intake answers them as the first time.
+fn delivered_query(jobs: &[&Job], chosen: &[usize]) -> Select<inbound_message::Entity> {
     let any_of = chosen.iter().fold(Condition::any(), |any, &i| {
         let msg = &jobs[i].msg;
         any.add(
@@ -156,61 +215,57 @@ async fn delivered_before<C: ConnectionTrait>(
                 .add(inbound_message::Column::ExternalId.eq(msg.external_id.as_str())),
         )
     });
-    let stored: HashSet<(String, String)> = inbound_message::Entity::find()
+    inbound_message::Entity::find()
         .select_only()
         .column(inbound_message::Column::Channel)
         .column(inbound_message::Column::ExternalId)
         .filter(any_of)
-        .into_tuple::<(String, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(chosen
-        .iter()
-        .copied()
-        .filter(|&i| {
-            let msg = &jobs[i].msg;
-            stored.contains(&(
-                msg.channel.as_str().to_string(),
-                msg.external_id.to_string(),
-            ))
-        })
-        .collect())
 }
 
-/// The first report each of `chosen` joins, for those that report a
-/// problem already reported. The candidate rows of the whole batch are
-/// read in one statement.
-async fn firsts<C: ConnectionTrait>(
-    intake: &Intake,
-    db: &C,
-    jobs: &[&Job],
-    chosen: &[usize],
-    now: DateTime<Utc>,
-) -> Result<HashMap<usize, First>, DbErr> {
-    let dedup = &intake.dedup;
-    let candidates: Vec<(usize, Vec<i64>)> = chosen
+/// The (channel, external id) pairs [`delivered_query`] found.
+fn delivered_before(answers: &mut Answers) -> Result<HashSet<(String, String)>, DbErr> {
+    answers
+        .take(DELIVERED)
+        .iter()
+        .map(|row| Ok((row.try_get("", "channel")?, row.try_get("", "external_id")?)))
+        .collect()
+}
+
+/// The stored reports the duplicate index finds near each of `chosen`,
+/// most similar first; only jobs with any.
+fn lsh_candidates(intake: &Intake, jobs: &[&Job], chosen: &[usize]) -> Vec<(usize, Vec<i64>)> {
+    chosen
         .iter()
         .filter_map(|&i| match &jobs[i].plan {
             Some(Plan::Message(Ahead { sig: Some(sig), .. })) => {
-                let ids: Vec<i64> = dedup.candidates(sig).into_iter().map(|c| c.0).collect();
+                let ids: Vec<i64> = intake
+                    .dedup
+                    .candidates(sig)
+                    .into_iter()
+                    .map(|c| c.0)
+                    .collect();
                 (!ids.is_empty()).then_some((i, ids))
             }
             _ => None,
         })
-        .collect();
-    let ids: HashSet<i64> = candidates
-        .iter()
-        .flat_map(|(_, ids)| ids)
-        .copied()
-        .collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = duplicates::candidates(db, ids).await?;
-    Ok(candidates
+        .collect()
+}
+
+/// The first report each of `chosen` joins, for those that report a
+/// problem already reported, judged on the candidates' `rows`.
+fn firsts(
+    intake: &Intake,
+    jobs: &[&Job],
+    chosen: &[usize],
+    candidates: Vec<(usize, Vec<i64>)>,
+    rows: &[Candidate],
+    now: DateTime<Utc>,
+) -> HashMap<usize, First> {
+    let dedup = &intake.dedup;
+    let chosen: HashSet<usize> = chosen.iter().copied().collect();
+    candidates
         .into_iter()
+        .filter(|(i, _)| chosen.contains(i))
         .filter_map(|(i, ids)| {
             let Some(Plan::Message(ahead)) = &jobs[i].plan else {
                 return None;
@@ -222,7 +277,7 @@ async fn firsts<C: ConnectionTrait>(
                 &jobs[i].msg,
                 &ahead.decision,
                 &ids,
-                &rows,
+                rows,
                 now,
             )?;
             Some((
@@ -233,7 +288,7 @@ async fn firsts<C: ConnectionTrait>(
                 },
             ))
         })
-        .collect())
+        .collect()
 }
 
 /// Writes the picked jobs (see [`choose`]), all or none; one result per
@@ -244,9 +299,10 @@ pub async fn write(
     intake: &Intake,
     txn: &DatabaseTransaction,
     jobs: &[&Job],
-    picks: &[Pick],
+    chosen: &Chosen,
     now: DateTime<Utc>,
 ) -> Result<Vec<Processed>, DbErr> {
+    let picks = &chosen.picks;
     let aheads: Vec<(&Job, &Ahead)> = picks
         .iter()
         .map(|p| match &jobs[p.index].plan {
@@ -259,11 +315,11 @@ pub async fn write(
     let named: Vec<usize> = (0..aheads.len())
         .filter(|&i| aheads[i].0.msg.addresses().next().is_some())
         .collect();
-    let keys = reserve_ids(
-        txn,
-        &[("citizens", named.len()), ("complaints", aheads.len())],
-    )
-    .await?;
+    let wanted = [(KEYED[0], named.len()), (KEYED[1], aheads.len())];
+    let keys = match &chosen.last_ids {
+        Some(last) => ids_after(last, &wanted),
+        None => reserve_ids(txn, &wanted).await?,
+    };
     let (citizen_keys, ids) = (&keys[0], &keys[1]);
     let mut script = Script::new(txn.get_database_backend());
 

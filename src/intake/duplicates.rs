@@ -13,6 +13,7 @@ use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder,
+    SelectModel, Selector,
 };
 
 /// Statuses a complaint can still be repeated or joined in.
@@ -66,6 +67,11 @@ pub async fn candidates<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<Vec<Candidate>, DbErr> {
+    candidates_query(ids).all(db).await
+}
+
+/// The query of [`candidates`].
+pub fn candidates_query(ids: impl IntoIterator<Item = i64>) -> Selector<SelectModel<Candidate>> {
     let ended = Status::ALL
         .into_iter()
         .filter(|s| !is_live_status(s.as_str()))
@@ -75,8 +81,6 @@ pub async fn candidates<C: ConnectionTrait>(
         .filter(complaint::Column::DuplicateOf.is_null())
         .filter(complaint::Column::Status.is_not_in(ended))
         .into_partial_model()
-        .all(db)
-        .await
 }
 
 /// The citizen's live complaint within the repeat window whose text `sig`

@@ -3,10 +3,7 @@
 
 use super::entity::{complaint, complaint_event};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 /// Who did something, as written on the timeline: `system`,
 /// `channel:webform`, `destination:lapor`, `operator:<name>`, `agency:<id>`.
@@ -114,10 +111,17 @@ pub async fn set_status<C: ConnectionTrait>(
 /// How many citizens reported the problem: the complaint's own reporter and
 /// every complaint linked to it as "ikut melapor".
 pub async fn reporter_count<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    let linked = complaint::Entity::find()
+    let linked: Option<i64> = linked_count_query(id).into_tuple().one(db).await?;
+    Ok(1 + linked.unwrap_or(0) as u64)
+}
+
+/// The query for how many complaints are linked to complaint `id`: one
+/// row, its count in the column `linked`.
+pub fn linked_count_query(id: i64) -> sea_orm::Select<complaint::Entity> {
+    use sea_orm::sea_query::{Expr, Func};
+    use sea_orm::QuerySelect;
+    complaint::Entity::find()
+        .select_only()
+        .expr_as(Func::count(Expr::col(complaint::Column::Id)), "linked")
         .filter(complaint::Column::DuplicateOf.eq(id))
-        .count(db)
-        .await?;
-    Ok(1 + linked)
 }

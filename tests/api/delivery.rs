@@ -226,6 +226,42 @@ async fn webhook_is_signed(backend: Backend) {
         headers["idempotency-key"].to_str().unwrap(),
         json["idempotency_key"].as_str().unwrap()
     );
+
+    // A named reporter with a photo: who they are, how many reported it
+    // and the attachment's facts go on.
+    let photo = reqwest::multipart::Part::bytes(b"\xff\xd8\xff\xe0 foto".to_vec())
+        .file_name("sampah.jpg")
+        .mime_str("image/jpeg")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("text", "Sampah di pasar raya belum diangkut")
+        .text("name", "Dedi")
+        .text("phone", "0812 3333 4444")
+        .text("email", "dedi@example.id")
+        .part("photo", photo);
+    let r = app
+        .client
+        .post(app.url("/api/v1/complaints"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, body) = eventually("the named complaint at the webhook", 15, || async {
+        seen.lock().unwrap().get(1).cloned()
+    })
+    .await;
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let complaint = &json["complaint"];
+    assert_eq!(complaint["reporter"]["name"], "Dedi", "{json}");
+    assert_eq!(complaint["reporter"]["phone"], "+6281233334444", "{json}");
+    assert_eq!(complaint["reporter"]["email"], "dedi@example.id", "{json}");
+    assert_eq!(complaint["reporter_count"], 1, "{json}");
+    let files = complaint["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{json}");
+    assert_eq!(files[0]["filename"], "sampah.jpg");
+    assert_eq!(files[0]["mime"], "image/jpeg");
+    assert_eq!(files[0]["size"], 9);
     app.stop().await;
 }
 

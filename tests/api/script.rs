@@ -1,12 +1,16 @@
 //! Write scripts: statements kept or undone together inside a larger
-//! transaction, and keys reserved before the rows that use them.
+//! transaction, keys reserved before the rows that use them, and reads
+//! sent together.
 
 use crate::helpers::*;
 use crate::on_both_backends;
 use satupintu::store::entity::citizen;
-use satupintu::store::script::{reserve_ids, Script};
+use satupintu::store::script::{reserve_ids, Reads, Script};
 use satupintu::store::Store;
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryTrait, Set, TransactionTrait,
+};
 
 fn citizen(id: Option<i64>, name: &str) -> citizen::ActiveModel {
     citizen::ActiveModel {
@@ -134,7 +138,69 @@ async fn a_failing_script_leaves_nothing_and_the_transaction_goes_on(backend: Ba
         .expect("the connection is usable after a failed script");
 }
 
+/// The display names in `rows` of citizens, sorted.
+fn row_names(rows: Vec<sea_orm::QueryResult>) -> Vec<String> {
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|r| citizen::Model::from_query_result(r, "").unwrap())
+        .filter_map(|c| c.display_name)
+        .collect();
+    names.sort();
+    names
+}
+
+async fn reads_come_back_under_their_tags(backend: Backend) {
+    let dir = tempdir();
+    let (store, _db) = store(backend, dir.path()).await;
+    citizen::Entity::insert_many([
+        citizen(Some(1), "ani"),
+        citizen(Some(2), "budi"),
+        citizen(Some(3), "citra"),
+    ])
+    .exec(store.db())
+    .await
+    .unwrap();
+    let find = |c: sea_orm::Condition| citizen::Entity::find().filter(c).build(store.backend());
+    let mut reads = Reads::new(store.backend());
+    // Parameters of each read are bound to its own statement, in order.
+    reads.add(
+        "two",
+        find(sea_orm::Condition::all().add(citizen::Column::DisplayName.is_in(["ani", "citra"]))),
+    );
+    reads.add(
+        "none",
+        find(sea_orm::Condition::all().add(citizen::Column::Id.eq(99))),
+    );
+    reads.add(
+        "one",
+        find(sea_orm::Condition::all().add(citizen::Column::Id.eq(2))),
+    );
+    let mut answers = reads.run(store.db()).await.unwrap();
+    assert_eq!(row_names(answers.take("two")), ["ani", "citra"]);
+    assert_eq!(row_names(answers.take("one")), ["budi"]);
+    assert!(answers.take("none").is_empty());
+    assert!(answers.take("two").is_empty(), "rows are taken once");
+
+    // Nothing to read answers nothing, without asking the database.
+    let mut empty = Reads::new(store.backend()).run(store.db()).await.unwrap();
+    assert!(empty.take("two").is_empty());
+
+    // A read that fails fails them all, and the connection stays usable.
+    let mut reads = Reads::new(store.backend());
+    reads.add(
+        "one",
+        find(sea_orm::Condition::all().add(citizen::Column::Id.eq(2))),
+    );
+    reads.add(
+        "bad",
+        sea_orm::Statement::from_string(store.backend(), "SELECT no_such_column FROM citizens"),
+    );
+    assert!(reads.run(store.db()).await.is_err());
+    assert_eq!(names(&store).await, ["ani", "budi", "citra"]);
+}
+
 on_both_backends!(
+    reads_come_back_under_their_tags,
     reserved_keys_follow_the_rows_before_them,
     a_failing_script_leaves_nothing_and_the_transaction_goes_on,
 );
