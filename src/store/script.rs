@@ -124,7 +124,8 @@ impl Reads {
     }
 
     /// Adds the query `statement`; its rows come back under `tag` (letters,
-    /// digits and underscores).
+    /// digits and underscores), in no promised order: a query's own
+    /// `ORDER BY` may not hold once it is wrapped, so sort after reading.
     pub fn add(&mut self, tag: &'static str, statement: Statement) {
         assert!(
             tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
