@@ -289,6 +289,10 @@ fn sqlite_options(mut options: ConnectOptions, synchronous: SqliteSynchronous) -
             // in speed.
             .statement_cache_capacity(32)
             .pragma("wal_autocheckpoint", "0")
+            // Savepoints (every intake script runs in one) keep the pages
+            // they change in a statement journal; in memory, not in a
+            // temporary file written for every batch.
+            .pragma("temp_store", "memory")
     });
     options
 }
