@@ -6,7 +6,7 @@ use super::destination::{
 };
 use crate::store::complaints::linked_count_query;
 use crate::store::entity::{attachment, citizen, citizen_address, complaint, outbox};
-use crate::store::script::Reads;
+use crate::store::reads::Reads;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
     QueryTrait,

@@ -15,7 +15,9 @@ use super::{
 use crate::identity;
 use crate::store::complaints::event_rows;
 use crate::store::entity::{citizen_address, inbound_message};
-use crate::store::script::{self, ids_after, reserve_ids, Answers, Reads, Script};
+use crate::store::keys::{self, ids_after, reserve_ids};
+use crate::store::reads::{Answers, Reads};
+use crate::store::script::Script;
 use adapters::{Address, TrackingCode};
 use chrono::{DateTime, Utc};
 use duplicates::Candidate;
@@ -118,7 +120,7 @@ pub async fn choose<C: ConnectionTrait>(
         );
     }
     if backend == DbBackend::Sqlite {
-        reads.add(LAST_IDS, script::last_ids_query(&KEYED));
+        reads.add(LAST_IDS, keys::last_ids_query(&KEYED));
     }
     let mut answers = reads.run(db).await?;
 
@@ -156,7 +158,7 @@ pub async fn choose<C: ConnectionTrait>(
         .collect();
     link_within(intake, jobs, &mut picks, now);
     let last_ids = match backend {
-        DbBackend::Sqlite => Some(script::last_ids(&answers.take(LAST_IDS))?),
+        DbBackend::Sqlite => Some(keys::last_ids(&answers.take(LAST_IDS))?),
         _ => None,
     };
     Ok(Chosen { picks, last_ids })

@@ -5,7 +5,9 @@
 use crate::helpers::*;
 use crate::on_both_backends;
 use satupintu::store::entity::citizen;
-use satupintu::store::script::{reserve_ids, Reads, Script};
+use satupintu::store::keys::reserve_ids;
+use satupintu::store::reads::Reads;
+use satupintu::store::script::Script;
 use satupintu::store::Store;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
