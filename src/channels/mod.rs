@@ -65,6 +65,24 @@ impl ChannelParts {
 }
 
 impl ChannelsConfig {
+    /// The secrets the configured channels read at start.
+    pub fn secrets(&self) -> Vec<crate::config::NamedSecret<'_>> {
+        let mut secrets = Vec::new();
+        if let Some(c) = &self.whatsapp {
+            secrets.extend(c.secrets());
+        }
+        if let Some(c) = &self.telegram {
+            secrets.extend(c.secrets());
+        }
+        if let Some(c) = &self.email {
+            secrets.extend(c.secrets());
+        }
+        if let Some(c) = &self.sms {
+            secrets.extend(c.secrets());
+        }
+        secrets
+    }
+
     /// Channels whose attachments are fetched through the outbox.
     pub fn media_channels(&self) -> Vec<adapters::Channel> {
         let mut channels = Vec::new();

@@ -126,8 +126,9 @@ pub(crate) fn fail(message: String) -> ExitCode {
 
 pub(crate) async fn connect(config: &Config) -> Option<Store> {
     match Store::connect(&config.database.url, config.database.max_connections)
-            .await
-            .map(|s| s.with_group_commit(config.database.group_commit())) {
+        .await
+        .map(|s| s.with_group_commit(config.database.group_commit()))
+    {
         Ok(s) => Some(s),
         Err(e) => {
             eprintln!("satupintu: cannot open the database: {e}");
@@ -154,32 +155,13 @@ async fn serve(config: Config) -> ExitCode {
 }
 
 fn check(config: &Config) -> ExitCode {
-    let mut problems = Vec::new();
-    for (name, dest) in &config.destinations {
-        let secret = match dest {
-            crate::config::DestinationConfig::Lapor(l) => {
-                Some((format!("destinations.{name}.token"), &l.token))
-            }
-            crate::config::DestinationConfig::Webhook(w) => {
-                Some((format!("destinations.{name}.secret"), &w.secret))
-            }
-            // Sends with the e-mail channel's SMTP login.
-            crate::config::DestinationConfig::AgencyQueue { .. }
-            | crate::config::DestinationConfig::Email(_) => None,
-        };
-        if let Some((key, secret)) = secret {
-            if let Err(e) = secret.resolve(&key) {
-                problems.push(e);
-            }
-        }
-    }
-    for (id, agency) in &config.agencies {
-        if let Some(token) = &agency.token {
-            if let Err(e) = token.resolve(&format!("agencies.{id}.token")) {
-                problems.push(e);
-            }
-        }
-    }
+    // Every secret start-up reads, so that a missing one shows here and
+    // not first when the gateway starts.
+    let secrets = config.secrets();
+    let mut problems: Vec<String> = secrets
+        .iter()
+        .filter_map(|(key, secret)| secret.resolve(key).err())
+        .collect();
     let routing = crate::routing::RoutingSource::from_config(config);
     let rules = match routing.load() {
         Ok(Some(rules)) => format!("{} routing rule(s)", rules.rules().len()),
@@ -195,9 +177,10 @@ fn check(config: &Config) -> ExitCode {
     };
     if problems.is_empty() {
         println!(
-            "configuration is valid: {} destination(s), {} agency(ies), {rules}, database {}",
+            "configuration is valid: {} destination(s), {} agency(ies), {} secret(s) read, {rules}, database {}",
             config.destinations.len(),
             config.agencies.len(),
+            secrets.len(),
             if config.database.url.starts_with("sqlite") {
                 "SQLite"
             } else {

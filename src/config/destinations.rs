@@ -182,6 +182,23 @@ fn check_url(key: &str, url: &str) -> Result<(), String> {
 }
 
 impl DestinationConfig {
+    /// The secrets start-up reads for destination `name`.
+    pub fn secrets(&self, name: &str) -> Vec<super::NamedSecret<'_>> {
+        let key = |field: &str| format!("destinations.{name}.{field}");
+        match self {
+            DestinationConfig::Lapor(l) => {
+                let mut secrets = vec![(key("token"), &l.token)];
+                if let Some(t) = &l.callback_token {
+                    secrets.push((key("callback_token"), t));
+                }
+                secrets
+            }
+            DestinationConfig::Webhook(w) => vec![(key("secret"), &w.secret)],
+            // Sent with the e-mail channel's SMTP login.
+            DestinationConfig::AgencyQueue { .. } | DestinationConfig::Email(_) => vec![],
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             DestinationConfig::AgencyQueue { .. } => "agency_queue",

@@ -14,7 +14,7 @@ pub use destinations::{
     AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, LaporStatusConfig, WebhookConfig,
 };
 pub use routing::RoutingConfig;
-pub use secret::{Secret, SecretRef};
+pub use secret::{NamedSecret, Secret, SecretRef};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -305,6 +305,21 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Every secret start-up reads, with its key: the channels', the
+    /// destinations' and the agencies' queue tokens.
+    pub fn secrets(&self) -> Vec<NamedSecret<'_>> {
+        let mut secrets = self.channels.secrets();
+        for (name, destination) in &self.destinations {
+            secrets.extend(destination.secrets(name));
+        }
+        for (id, agency) in &self.agencies {
+            if let Some(token) = &agency.token {
+                secrets.push((format!("agencies.{id}.token"), token));
+            }
+        }
+        secrets
+    }
+
     /// Loads `path` (or the default file if present, else built-in
     /// defaults), applies environment overrides, and checks the result.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {

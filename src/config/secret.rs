@@ -15,6 +15,9 @@ pub struct SecretRef {
     pub file: Option<PathBuf>,
 }
 
+/// A secret the configuration names, with its key (`destinations.lapor.token`).
+pub type NamedSecret<'a> = (String, &'a SecretRef);
+
 /// A secret value. Its `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

@@ -15,6 +15,7 @@ mod telegram_standin;
 mod whatsapp_support;
 
 mod bad_input;
+mod config_check;
 mod conversation;
 mod crash_recovery;
 mod dedup;

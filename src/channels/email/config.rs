@@ -153,6 +153,17 @@ impl SmtpConfig {
 }
 
 impl EmailConfig {
+    pub fn secrets(&self) -> Vec<crate::config::NamedSecret<'_>> {
+        let mut secrets = Vec::new();
+        if let Some(p) = &self.smtp.password {
+            secrets.push(("channels.email.smtp.password".to_string(), p));
+        }
+        if let Some(imap) = &self.imap {
+            secrets.push(("channels.email.imap.password".to_string(), &imap.password));
+        }
+        secrets
+    }
+
     /// The channel account: `account`, else the from address.
     pub fn account(&self) -> String {
         self.account

@@ -163,6 +163,34 @@ fn http_url(key: &str, url: &str) -> Option<String> {
 }
 
 impl SmsConfig {
+    /// Every instance's secrets, keyed `channels.sms.instances[i].<field>`.
+    pub fn secrets(&self) -> Vec<crate::config::NamedSecret<'_>> {
+        let mut secrets = Vec::new();
+        for (i, instance) in self.instances.iter().enumerate() {
+            let key = |field: &str| format!("channels.sms.instances[{i}].{field}");
+            match instance {
+                InstanceConfig::Kannel(c) => {
+                    secrets.push((key("password"), &c.password));
+                    if let Some(t) = &c.token {
+                        secrets.push((key("token"), t));
+                    }
+                }
+                InstanceConfig::Twilio(c) => secrets.push((key("auth_token"), &c.auth_token)),
+                InstanceConfig::Smssync(c) => secrets.push((key("secret"), &c.secret)),
+                InstanceConfig::Mapped(c) => {
+                    if let Some(s) = &c.secret {
+                        secrets.push((key("secret"), s));
+                    }
+                    // Read only when replies are sent.
+                    if let (Some(_), Some(t)) = (&c.reply, &c.reply_token) {
+                        secrets.push((key("reply_token"), t));
+                    }
+                }
+            }
+        }
+        secrets
+    }
+
     /// Checks that need no secret; each problem names its key.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();

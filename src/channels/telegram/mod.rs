@@ -87,6 +87,15 @@ fn secret_problem(key: &str, s: &SecretRef) -> Option<String> {
 }
 
 impl TelegramConfig {
+    /// The bot token, and in webhook mode the webhook's secret.
+    pub fn secrets(&self) -> Vec<crate::config::NamedSecret<'_>> {
+        let mut secrets = vec![("channels.telegram.token".to_string(), &self.token)];
+        if let (TelegramMode::Webhook, Some(s)) = (&self.mode, &self.webhook_secret) {
+            secrets.push(("channels.telegram.webhook_secret".to_string(), s));
+        }
+        secrets
+    }
+
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let account_ok = !self.account.is_empty()

@@ -118,6 +118,17 @@ fn secret_problem(key: &str, secret: &SecretRef) -> Option<String> {
 }
 
 impl WhatsappConfig {
+    pub fn secrets(&self) -> Vec<crate::config::NamedSecret<'_>> {
+        [
+            ("app_secret", &self.app_secret),
+            ("verify_token", &self.verify_token),
+            ("access_token", &self.access_token),
+        ]
+        .into_iter()
+        .map(|(name, s)| (format!("channels.whatsapp.{name}"), s))
+        .collect()
+    }
+
     /// Cross-field checks; each problem names its key.
     pub fn validate(&self) -> Vec<String> {
         let k = "channels.whatsapp";
