@@ -6,7 +6,7 @@ use super::destination::{DeliveryError, FailureKind, Receipt};
 use super::{backoff, Dispatcher};
 use crate::complaint::Status;
 use crate::store::complaints::{add_event, NewEvent};
-use crate::store::entity::{citizen_address, complaint, outbox as outbox_row};
+use crate::store::entity::{complaint, outbox as outbox_row};
 use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MEDIA, KIND_MESSAGE};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -20,15 +20,6 @@ async fn add_event_if<C: ConnectionTrait>(
     match row.complaint_id {
         Some(_) => add_event(db, event).await,
         None => Ok(()),
-    }
-}
-
-/// The address kind a channel's recipient is stored under.
-fn address_kind(channel: &str) -> &'static str {
-    match channel {
-        "telegram" => "telegram",
-        "email" => "email",
-        _ => "phone",
     }
 }
 
@@ -192,22 +183,15 @@ impl Dispatcher {
             Ok(_) if row.kind == KIND_MEDIA => Ok(()),
             Ok(receipt) => self.mark_delivered(db, row, receipt, &actor, now).await,
             Err(e) if outcome == "unreachable" => {
-                if let (Some(channel), Some(recipient)) = (&row.channel, &row.recipient) {
-                    citizen_address::Entity::update_many()
-                        .col_expr(citizen_address::Column::UnreachableAt, Some(now).into())
-                        .filter(citizen_address::Column::Kind.eq(address_kind(channel)))
-                        .filter(citizen_address::Column::Address.eq(recipient.as_str()))
-                        .exec(db)
-                        .await?;
-                }
-                let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                add_event_if(
+                crate::notify::unreachable::unreachable(
                     db,
+                    &self.notifier.fallback,
                     row,
-                    event("message_unreachable", Some(e.message.clone()), data),
+                    &actor,
+                    &e.message,
+                    now,
                 )
-                .await?;
-                self.fall_back(db, row, now).await
+                .await
             }
             Err(e) if outcome == "waiting" => {
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
@@ -229,83 +213,6 @@ impl Dispatcher {
             }
             Err(_) => Ok(()),
         }
-    }
-
-    /// Sends an undeliverable message again on the citizen's next channel
-    /// (`notify.fallback`), so the timeline shows what reached whom.
-    async fn fall_back<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        row: &outbox_row::Model,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbErr> {
-        let (Some(channel), Some(recipient), Some(payload)) =
-            (&row.channel, &row.recipient, &row.payload)
-        else {
-            return Ok(());
-        };
-        let Ok(channel) = channel.parse::<adapters::Channel>() else {
-            return Ok(());
-        };
-        let Some(address) = citizen_address::Entity::find()
-            .filter(citizen_address::Column::Kind.eq(crate::notify::address_kind(channel)))
-            .filter(citizen_address::Column::Address.eq(recipient.as_str()))
-            .one(db)
-            .await?
-        else {
-            return Ok(());
-        };
-        let route = crate::status::reporters::fallback_route(
-            db,
-            address.citizen_id,
-            &self.notifier.fallback,
-            &[channel],
-        )
-        .await?;
-        let Some(route) = route else {
-            tracing::warn!(
-                outbox_id = row.id,
-                "citizen unreachable on every configured channel"
-            );
-            return Ok(());
-        };
-        let Ok(mut payload) =
-            serde_json::from_value::<crate::notify::MessagePayload>(payload.clone())
-        else {
-            return Ok(());
-        };
-        payload.reply_to = None;
-        let to = route.channel;
-        crate::notify::enqueue(
-            db,
-            crate::notify::NewMessage {
-                complaint_id: row.complaint_id,
-                channel: route.channel,
-                channel_account: route.account,
-                recipient: route.recipient,
-                payload,
-            },
-            now,
-        )
-        .await?;
-        let actor = format!("destination:{}", row.destination);
-        let data =
-            serde_json::json!({"from": channel.as_str(), "to": to.as_str(), "outbox_id": row.id});
-        add_event_if(
-            db,
-            row,
-            NewEvent {
-                complaint_id: row.complaint_id.unwrap_or_default(),
-                actor: &actor,
-                kind: "message_fallback",
-                from_status: None,
-                to_status: None,
-                note: None,
-                data: Some(data),
-                at: now,
-            },
-        )
-        .await
     }
 
     async fn mark_delivered<C: ConnectionTrait>(

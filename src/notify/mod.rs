@@ -3,6 +3,7 @@
 //! this module never talks to a provider.
 
 pub mod texts;
+pub mod unreachable;
 
 use crate::store::entity::outbox;
 use adapters::{Channel, InboundMessage};

@@ -163,6 +163,13 @@ pub async fn settle<C: ConnectionTrait>(
             .col_expr(outbox::Column::State, DELIVERED.into())
             .col_expr(outbox::Column::DeliveredAt, Some(now).into())
             .col_expr(outbox::Column::ExternalRef, external_ref.into())
+            // Reports on an earlier send of the row (one held again after
+            // the provider refused it) do not carry over to this one.
+            .col_expr(outbox::Column::ProviderStatus, None::<String>.into())
+            .col_expr(
+                outbox::Column::ProviderStatusAt,
+                None::<DateTime<Utc>>.into(),
+            )
             .col_expr(outbox::Column::LastError, Option::<String>::None.into()),
         Settle::Retry { at, error } => update
             .col_expr(outbox::Column::State, PENDING.into())
@@ -266,6 +273,26 @@ pub fn wake_waiting_query(
         .filter(outbox::Column::State.eq(WAITING))
         .filter(outbox::Column::Channel.eq(channel))
         .filter(outbox::Column::Recipient.eq(recipient))
+}
+
+/// Puts a message the provider took and later refused back to wait until
+/// the citizen writes again (see [`wake_waiting`]). False when the row was
+/// not delivered (already waiting, or sent again).
+pub async fn hold_again<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let held = outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, WAITING.into())
+        .col_expr(outbox::Column::LastError, Some(error.to_string()).into())
+        .col_expr(outbox::Column::UpdatedAt, now.into())
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::State.eq(DELIVERED))
+        .exec(db)
+        .await?;
+    Ok(held.rows_affected > 0)
 }
 
 /// Records a provider's delivery report (sent, delivered, read, failed)

@@ -49,4 +49,5 @@ mod wal_checkpoint;
 mod wal_sync;
 mod whatsapp;
 mod whatsapp_media;
+mod whatsapp_failures;
 mod whatsapp_replies;

@@ -64,6 +64,7 @@ pub fn build(config: &WhatsappConfig, ctx: &ChannelContext) -> Result<ChannelPar
         intake: ctx.intake.clone(),
         store: ctx.store.clone(),
         metrics: ctx.metrics.clone(),
+        fallback: ctx.notifier.fallback.clone(),
     });
     let sender = Arc::new(sender::WhatsappSender {
         client: client.clone(),

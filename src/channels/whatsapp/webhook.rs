@@ -30,6 +30,8 @@ pub struct Webhook {
     pub intake: Intake,
     pub store: Store,
     pub metrics: Metrics,
+    /// Where a message WhatsApp cannot deliver goes next.
+    pub fallback: Vec<crate::notify::FallbackRoute>,
 }
 
 pub fn routes(webhook: Arc<Webhook>) -> Router {
@@ -155,7 +157,7 @@ impl Webhook {
                 Ok(())
             }
             Event::Status(report) => {
-                let outcome = status::record(&self.store, &report).await?;
+                let outcome = status::record(&self.store, &self.fallback, &report).await?;
                 if outcome == Recorded::Unknown {
                     tracing::info!(provider_message_id = %report.message_id, status = report.status.as_str(), "WhatsApp status for a message we do not know; acknowledged");
                 }
