@@ -16,6 +16,7 @@ mod m20261125_000009_lookup_indexes;
 mod m20261201_000002_routing;
 mod m20261205_000001_complaints_updated_index;
 mod m20261206_000001_outbox_waiting_index;
+mod m20261207_000001_outbox_unconfirmed_index;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_lookup_indexes::Migration),
             Box::new(m20261205_000001_complaints_updated_index::Migration),
             Box::new(m20261206_000001_outbox_waiting_index::Migration),
+            Box::new(m20261207_000001_outbox_unconfirmed_index::Migration),
         ]
     }
 }

@@ -152,6 +152,66 @@ pub async fn hand_over<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// Messages handed to `account`'s gateway before `before` that it has not
+/// confirmed (no report at all), with fewer than `last_attempt` attempts,
+/// oldest first.
+pub async fn unconfirmed_messages<C: ConnectionTrait>(
+    db: &C,
+    channel: &str,
+    account: &str,
+    before: DateTime<Utc>,
+    last_attempt: i32,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    unconfirmed_query(channel, account, before, last_attempt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The query of [`unconfirmed_messages`], run on every poll of a phone;
+/// public so that a test can hold SQLite's plan for it to its index.
+pub fn unconfirmed_query(
+    channel: &str,
+    account: &str,
+    before: DateTime<Utc>,
+    last_attempt: i32,
+) -> sea_orm::Select<outbox::Entity> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Channel.eq(channel))
+        .filter(outbox::Column::ChannelAccount.eq(account))
+        .filter(outbox::Column::State.eq(DELIVERED))
+        .filter(outbox::Column::ProviderStatus.is_null())
+        .filter(outbox::Column::DeliveredAt.lt(before))
+        .filter(outbox::Column::Kind.eq(KIND_MESSAGE))
+        .filter(outbox::Column::Attempts.lt(last_attempt))
+        .order_by_asc(outbox::Column::Id)
+}
+
+/// Marks an unconfirmed message (see [`unconfirmed_messages`]) handed over
+/// again; false when another poll took it first or a report came.
+pub async fn hand_over_again<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    handed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = outbox::Entity::update_many()
+        .col_expr(outbox::Column::DeliveredAt, Some(now).into())
+        .col_expr(
+            outbox::Column::Attempts,
+            sea_orm::sea_query::Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(outbox::Column::UpdatedAt, now.into())
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::State.eq(DELIVERED))
+        .filter(outbox::Column::ProviderStatus.is_null())
+        .filter(outbox::Column::DeliveredAt.eq(handed_at))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Ids (`external_ref`) of messages handed to `account`'s gateway since
 /// `since` with no final report yet.
 pub async fn awaiting_reports<C: ConnectionTrait>(

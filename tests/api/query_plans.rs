@@ -35,3 +35,20 @@ async fn waking_held_messages_reads_only_the_recipients_rows() {
         "waking held messages must search by channel and recipient, got: {plan}"
     );
 }
+
+#[tokio::test]
+async fn a_phone_poll_reads_only_its_unconfirmed_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/plans.db", dir.path().display());
+    let store = Store::connect(&url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let stmt = satupintu::store::sms::unconfirmed_query("sms", "android", chrono::Utc::now(), 4)
+        .build(DbBackend::Sqlite);
+    let plan = plan(&store, stmt).await;
+    assert!(
+        plan.contains("ix_outbox_account_report")
+            && plan.contains("provider_status=?")
+            && !plan.contains("SCAN"),
+        "a phone's poll must search by account and report, got: {plan}"
+    );
+}

@@ -144,6 +144,7 @@ async fn database_outage_is_a_retry(backend: Backend) {
         name: "android".into(),
         secret: secret_file(dir.path(), "smssync.secret", SMSSYNC_SECRET),
         batch: 20,
+        confirm_timeout_secs: 300,
         limits: RateLimits::default(),
     });
     let api = Standin::start(200, json!({})).await;

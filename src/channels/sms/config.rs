@@ -45,6 +45,10 @@ fn default_batch() -> u64 {
     20
 }
 
+fn default_confirm_timeout() -> u64 {
+    300
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "provider", rename_all = "lowercase")]
 #[allow(clippy::large_enum_variant)] // built once at start
@@ -116,6 +120,12 @@ pub struct SmsSyncConfig {
     /// Most messages handed to the phone per poll.
     #[serde(default = "default_batch")]
     pub batch: u64,
+    /// Seconds a message handed to the phone may wait for the phone's
+    /// confirmation (`task=sent`) before a later poll hands it again: the
+    /// answer that carried it may never have reached the phone. 0 hands
+    /// each message once only (for an app that never confirms).
+    #[serde(default = "default_confirm_timeout")]
+    pub confirm_timeout_secs: u64,
     #[serde(default)]
     pub limits: RateLimits,
 }

@@ -44,7 +44,7 @@ pub(crate) enum Provider {
     },
     SmsSync {
         inbound: SmsSyncInbound,
-        batch: u64,
+        hand_over: phone::HandOver,
     },
     Mapped(MappedInbound),
 }
@@ -143,7 +143,10 @@ fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
                     &c.name,
                     resolve(&c.secret, &format!("{key}.secret"))?,
                 ),
-                batch: c.batch,
+                hand_over: phone::HandOver {
+                    batch: c.batch,
+                    confirm_timeout: std::time::Duration::from_secs(c.confirm_timeout_secs),
+                },
             },
             Some(Arc::new(PhoneOutbox)),
         ),

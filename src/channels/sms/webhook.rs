@@ -226,10 +226,10 @@ async fn handle(ch: &SmsChannel, name: &str, req: Request, report: bool) -> Resp
             }
         }
         Inbound::FetchTasks => {
-            let Provider::SmsSync { inbound, batch } = &instance.provider else {
+            let Provider::SmsSync { inbound, hand_over } = &instance.provider else {
                 return accepted(instance);
             };
-            match phone::hand_over(&ch.store, instance, *batch).await {
+            match phone::hand_over(&ch.store, instance, hand_over).await {
                 Ok(tasks) => {
                     if !tasks.is_empty() {
                         ch.metrics.channel_event("sms", "handed_to_phone", name);
