@@ -10,7 +10,7 @@
 //! stays reachable, and SMS is where such a message falls back to.
 
 use super::{address_kind, enqueue, FallbackRoute, MessagePayload, NewMessage};
-use crate::store::complaints::{add_event, NewEvent};
+use crate::store::complaints::add_message_event;
 use crate::store::entity::{citizen_address, outbox as outbox_row};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -42,16 +42,8 @@ pub async fn unreachable<C: ConnectionTrait>(
             .await?;
     }
     let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-    add_event_if(
-        db,
-        row,
-        actor,
-        "message_unreachable",
-        Some(reason.to_string()),
-        data,
-        now,
-    )
-    .await?;
+    let note = Some(reason.to_string());
+    add_message_event(db, row, actor, "message_unreachable", note, data, now).await?;
     fall_back(db, fallback, row, channel, actor, now).await
 }
 
@@ -105,35 +97,5 @@ async fn fall_back<C: ConnectionTrait>(
     .await?;
     let data =
         serde_json::json!({"from": channel.as_str(), "to": to.as_str(), "outbox_id": row.id});
-    add_event_if(db, row, actor, "message_fallback", None, data, now).await
-}
-
-/// A timeline entry on `row`'s complaint; none for a message that answers
-/// no complaint.
-async fn add_event_if<C: ConnectionTrait>(
-    db: &C,
-    row: &outbox_row::Model,
-    actor: &str,
-    kind: &'static str,
-    note: Option<String>,
-    data: serde_json::Value,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let Some(complaint_id) = row.complaint_id else {
-        return Ok(());
-    };
-    add_event(
-        db,
-        NewEvent {
-            complaint_id,
-            actor,
-            kind,
-            from_status: None,
-            to_status: None,
-            note,
-            data: Some(data),
-            at,
-        },
-    )
-    .await
+    add_message_event(db, row, actor, "message_fallback", None, data, now).await
 }

@@ -24,6 +24,33 @@ pub async fn add_event<C: ConnectionTrait>(db: &C, e: NewEvent<'_>) -> Result<()
     add_events(db, [e]).await
 }
 
+/// A timeline entry about a message on the complaint it answers, signed
+/// by `actor`; none when the message answers no complaint (a help text).
+pub async fn add_message_event<C: ConnectionTrait>(
+    db: &C,
+    message: &super::entity::outbox::Model,
+    actor: &str,
+    kind: &'static str,
+    note: Option<String>,
+    data: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let Some(complaint_id) = message.complaint_id else {
+        return Ok(());
+    };
+    let event = NewEvent {
+        complaint_id,
+        actor,
+        kind,
+        from_status: None,
+        to_status: None,
+        note,
+        data: Some(data),
+        at,
+    };
+    add_event(db, event).await
+}
+
 /// Several timeline entries in one statement, in the given order.
 pub async fn add_events<'a, C: ConnectionTrait>(
     db: &C,

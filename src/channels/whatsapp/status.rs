@@ -9,7 +9,7 @@
 //!   goes again on the citizen's next channel (`notify.fallback`).
 
 use crate::notify::FallbackRoute;
-use crate::store::complaints::{add_event, NewEvent};
+use crate::store::complaints::add_message_event;
 use crate::store::entity::outbox as outbox_row;
 use crate::store::{outbox, Store};
 use adapters::whatsapp::{DeliveryStatus, StatusReport};
@@ -17,6 +17,8 @@ use adapters::Channel;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
+/// Who the timeline says acted.
+const ACTOR: &str = "channel:whatsapp";
 /// Meta's code for a free-form message outside the 24-hour window.
 const REENGAGEMENT: i64 = 131047;
 /// Meta's code for a message the recipient's WhatsApp cannot take.
@@ -77,14 +79,24 @@ pub async fn record(
             "outbox_id": row.id, "provider_message_id": report.message_id,
             "error_codes": report.error_codes,
         });
-        failed_event(&*txn, &row, "message_failed", &error, data, report.at).await?;
+        let note = Some(error.clone());
+        add_message_event(&*txn, &row, ACTOR, "message_failed", note, data, report.at).await?;
         let now = Utc::now();
         if report.error_codes.contains(&REENGAGEMENT) {
             let note = "WhatsApp: more than 24 hours since the citizen last wrote; \
                         the message waits until they write again";
             if outbox::hold_again(&*txn, row.id, note, now).await? {
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                failed_event(&*txn, &row, "message_waiting", note, data, now).await?;
+                add_message_event(
+                    &*txn,
+                    &row,
+                    ACTOR,
+                    "message_waiting",
+                    Some(note.into()),
+                    data,
+                    now,
+                )
+                .await?;
             }
         } else if report.error_codes.contains(&UNDELIVERABLE) {
             crate::notify::unreachable::unreachable(&*txn, fallback, &row, ACTOR, &error, now)
@@ -93,34 +105,4 @@ pub async fn record(
     }
     txn.commit().await?;
     Ok(Recorded::Updated)
-}
-
-const ACTOR: &str = "channel:whatsapp";
-
-/// An entry on the timeline of `row`'s complaint, if it answers one.
-async fn failed_event<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    row: &outbox_row::Model,
-    kind: &'static str,
-    note: &str,
-    data: serde_json::Value,
-    at: chrono::DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let Some(complaint_id) = row.complaint_id else {
-        return Ok(());
-    };
-    add_event(
-        db,
-        NewEvent {
-            complaint_id,
-            actor: ACTOR,
-            kind,
-            from_status: None,
-            to_status: None,
-            note: Some(note.to_string()),
-            data: Some(data),
-            at,
-        },
-    )
-    .await
 }
