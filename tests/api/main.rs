@@ -21,6 +21,7 @@ mod crash_recovery;
 mod dedup;
 mod dedup_sync;
 mod delivery;
+mod email_idle;
 mod email_inbound;
 mod email_outbound;
 mod email_restart;

@@ -4,6 +4,7 @@
 //! It returns bytes; what they mean and where they are stored is not its business.
 
 use super::tls::{self, MailStream, Security};
+use async_imap::types::UnsolicitedResponse;
 use async_imap::{Client, Session};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -295,9 +296,26 @@ impl Mailbox {
             can_move,
             timeout,
         } = self;
+        // The server reports new mail in the answer to whatever command is
+        // running when it arrives: one of the last drain's, or IDLE before
+        // the server confirmed it. Those reports go to the session's queue
+        // of unsolicited responses, not to the IDLE stream, and the server
+        // does not repeat them; unread, such mail would wait for the next
+        // renewal.
+        let reported = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         within(timeout, async { Ok(handle.init().await?) }).await?;
-        let changed = {
+        // A full queue may have dropped such a report.
+        let mut reported_mail = reported.is_full();
+        while let Ok(response) = reported.try_recv() {
+            reported_mail |= matches!(
+                response,
+                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+            );
+        }
+        let changed = if reported_mail {
+            true
+        } else {
             use async_imap::extensions::idle::IdleResponse;
             let (wait, _stop) = handle.wait_with_timeout(max);
             // The library's timeout restarts with every keepalive the server
@@ -327,7 +345,8 @@ impl Mailbox {
         ))
     }
 
-    /// Polls: a NOOP lets the server report new mail.
+    /// Polls: a NOOP lets the server report new mail (see
+    /// [`Mailbox::wait`] for what becomes of the report).
     pub async fn noop(&mut self) -> Result<(), ImapError> {
         let limit = self.timeout;
         within(limit, async { Ok(self.session.noop().await?) }).await
