@@ -163,13 +163,6 @@ pub async fn settle<C: ConnectionTrait>(
             .col_expr(outbox::Column::State, DELIVERED.into())
             .col_expr(outbox::Column::DeliveredAt, Some(now).into())
             .col_expr(outbox::Column::ExternalRef, external_ref.into())
-            // Reports on an earlier send of the row (one held again after
-            // the provider refused it) do not carry over to this one.
-            .col_expr(outbox::Column::ProviderStatus, None::<String>.into())
-            .col_expr(
-                outbox::Column::ProviderStatusAt,
-                None::<DateTime<Utc>>.into(),
-            )
             .col_expr(outbox::Column::LastError, Option::<String>::None.into()),
         Settle::Retry { at, error } => update
             .col_expr(outbox::Column::State, PENDING.into())
@@ -276,8 +269,11 @@ pub fn wake_waiting_query(
 }
 
 /// Puts a message the provider took and later refused back to wait until
-/// the citizen writes again (see [`wake_waiting`]). False when the row was
-/// not delivered (already waiting, or sent again).
+/// the citizen writes again (see [`wake_waiting`]). The refused send's id
+/// and report are cleared: a late report on it finds no message, and the
+/// next send's reports start afresh. (They are not cleared when a row is
+/// sent: a gateway may report before the send's result is recorded.)
+/// False when the row was not delivered (already waiting, or sent again).
 pub async fn hold_again<C: ConnectionTrait>(
     db: &C,
     id: i64,
@@ -286,6 +282,12 @@ pub async fn hold_again<C: ConnectionTrait>(
 ) -> Result<bool, DbErr> {
     let held = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, WAITING.into())
+        .col_expr(outbox::Column::ExternalRef, None::<String>.into())
+        .col_expr(outbox::Column::ProviderStatus, None::<String>.into())
+        .col_expr(
+            outbox::Column::ProviderStatusAt,
+            None::<DateTime<Utc>>.into(),
+        )
         .col_expr(outbox::Column::LastError, Some(error.to_string()).into())
         .col_expr(outbox::Column::UpdatedAt, now.into())
         .filter(outbox::Column::Id.eq(id))
