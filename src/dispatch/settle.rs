@@ -5,23 +5,12 @@
 use super::destination::{DeliveryError, FailureKind, Receipt};
 use super::{backoff, Dispatcher};
 use crate::complaint::Status;
-use crate::store::complaints::{add_event, NewEvent};
+use crate::store::complaints::{add_event, add_message_event, NewEvent};
 use crate::store::entity::{complaint, outbox as outbox_row};
 use crate::store::outbox::{self, AttemptRecord, Settle, KIND_MEDIA, KIND_MESSAGE};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::time::Duration;
-
-async fn add_event_if<C: ConnectionTrait>(
-    db: &C,
-    row: &outbox_row::Model,
-    event: NewEvent<'_>,
-) -> Result<(), DbErr> {
-    match row.complaint_id {
-        Some(_) => add_event(db, event).await,
-        None => Ok(()),
-    }
-}
 
 impl Dispatcher {
     pub(super) async fn release(&self, row: &outbox_row::Model) -> Result<(), DbErr> {
@@ -162,22 +151,15 @@ impl Dispatcher {
         let actor = format!("destination:{}", row.destination);
         let message = row.kind == KIND_MESSAGE;
         // Messages that answer no complaint have no timeline to write on.
-        let event = |kind: &'static str, note: Option<String>, data: serde_json::Value| NewEvent {
-            complaint_id: row.complaint_id.unwrap_or_default(),
-            actor: &actor,
-            kind,
-            from_status: None,
-            to_status: None,
-            note,
-            data: Some(data),
-            at: now,
+        let event = |kind: &'static str, note: Option<String>, data: serde_json::Value| {
+            add_message_event(db, row, &actor, kind, note, data, now)
         };
         match result {
             Ok(receipt) if message => {
                 let data = serde_json::json!({
                     "outbox_id": row.id, "channel": row.channel, "provider_message_id": receipt.external_ref,
                 });
-                add_event_if(db, row, event("message_sent", None, data)).await
+                event("message_sent", None, data).await
             }
             // The fetcher wrote the attachment and its timeline entry itself.
             Ok(_) if row.kind == KIND_MEDIA => Ok(()),
@@ -195,21 +177,11 @@ impl Dispatcher {
             }
             Err(e) if outcome == "waiting" => {
                 let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
-                add_event_if(
-                    db,
-                    row,
-                    event("message_waiting", Some(e.message.clone()), data),
-                )
-                .await
+                event("message_waiting", Some(e.message.clone()), data).await
             }
             Err(e) if dead => {
                 let data = serde_json::json!({"outbox_id": row.id, "attempts": row.attempts});
-                add_event_if(
-                    db,
-                    row,
-                    event("delivery_dead", Some(e.message.clone()), data),
-                )
-                .await
+                event("delivery_dead", Some(e.message.clone()), data).await
             }
             Err(_) => Ok(()),
         }

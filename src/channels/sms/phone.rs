@@ -13,7 +13,7 @@
 use super::outbound::wait_secs;
 use super::Instance;
 use crate::notify::MessagePayload;
-use crate::store::complaints::{add_event, NewEvent};
+use crate::store::complaints::add_message_event;
 use crate::store::entity::outbox;
 use crate::store::outbox::{record_attempt, AttemptRecord};
 use crate::store::sms as store_sms;
@@ -109,25 +109,13 @@ pub(crate) async fn hand_over(
             },
         )
         .await?;
-        // Help replies belong to no complaint, so have no timeline; a
-        // message handed over again is on it once.
-        if let (Some(complaint_id), false) = (row.complaint_id, again) {
-            add_event(
-                &*txn,
-                NewEvent {
-                    complaint_id,
-                    actor: &format!("destination:{}", row.destination),
-                    kind: "message_sent",
-                    from_status: None,
-                    to_status: None,
-                    note: None,
-                    data: Some(serde_json::json!({
-                        "outbox_id": row.id, "channel": row.channel, "provider_message_id": uuid, "via": actor,
-                    })),
-                    at: now,
-                },
-            )
-            .await?;
+        // A message handed over again is on the timeline once.
+        if !again {
+            let data = serde_json::json!({
+                "outbox_id": row.id, "channel": row.channel, "provider_message_id": uuid, "via": actor,
+            });
+            let by = format!("destination:{}", row.destination);
+            add_message_event(&*txn, &row, &by, "message_sent", None, data, now).await?;
         }
         tasks.push(Task {
             to: recipient.clone(),
