@@ -14,12 +14,15 @@ use sea_orm::{
 use std::collections::BTreeSet;
 
 /// Who a message comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sender {
     pub citizen_id: i64,
     /// The citizen record was created for this message: none of its
     /// addresses was known, so the citizen has no complaints yet.
     pub new: bool,
+    /// The stored rows of the message's addresses that were known before
+    /// it, as they were.
+    pub known: Vec<citizen_address::Model>,
 }
 
 /// Finds the citizen behind any of `addresses`, creating one when none is
@@ -81,7 +84,11 @@ pub async fn identify<C: ConnectionTrait>(
             .exec_without_returning(db)
             .await?;
     }
-    Ok(Some(Sender { citizen_id, new }))
+    Ok(Some(Sender {
+        citizen_id,
+        new,
+        known: rows,
+    }))
 }
 
 /// The stored rows of those of `addresses` that are known, in one
@@ -130,6 +137,7 @@ pub fn address_row(
         address: Set(address.value()),
         created_at: Set(now),
         unreachable_at: Set(None),
+        unreachable_on: Set(None),
         ..Default::default()
     }
 }

@@ -17,6 +17,7 @@ mod m20261201_000002_routing;
 mod m20261205_000001_complaints_updated_index;
 mod m20261206_000001_outbox_waiting_index;
 mod m20261207_000001_outbox_unconfirmed_index;
+mod m20261208_000001_unreachable_channels;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_complaints_updated_index::Migration),
             Box::new(m20261206_000001_outbox_waiting_index::Migration),
             Box::new(m20261207_000001_outbox_unconfirmed_index::Migration),
+            Box::new(m20261208_000001_unreachable_channels::Migration),
         ]
     }
 }

@@ -46,7 +46,7 @@ pub async fn handle<C: ConnectionTrait>(
     db: &C,
     msg: &InboundMessage,
     inbound_id: i64,
-    sender: Option<Sender>,
+    sender: Option<&Sender>,
     stored: Vec<Option<Stored>>,
     ahead: Ahead,
     now: DateTime<Utc>,

@@ -7,6 +7,7 @@ use super::{
     attachments, commands, followup, fresh, inbound_row, Accepted, Intake, IntakeError, Outcome,
     Plan, Processed,
 };
+use crate::notify::unreachable;
 use crate::store::cursors::{self, CursorUpdate};
 use crate::store::entity::{complaint, inbound_message};
 use crate::store::outbox;
@@ -41,17 +42,21 @@ impl Intake {
         let addresses: Vec<_> = msg.addresses().cloned().collect();
         let sender =
             crate::identity::identify(db, &addresses, msg.display_name.as_deref(), now).await?;
-        let citizen_id = sender.map(|s| s.citizen_id);
+        let citizen_id = sender.as_ref().map(|s| s.citizen_id);
         // A citizen first seen now has no complaint to follow up or repeat.
-        let known = sender.is_some_and(|s| !s.new);
-        if let Some(sender) = msg
+        let known = sender.as_ref().is_some_and(|s| !s.new);
+        if let Some(address) = msg
             .sender
             .as_ref()
             .filter(|_| msg.channel != Channel::Webform)
         {
-            // The citizen wrote: messages held for a closed window may go now.
+            // The citizen wrote: messages held for a closed window may go
+            // now, and a channel that could not reach them may try again.
             // (Nothing is ever sent, so nothing held, on the web form.)
-            outbox::wake_waiting(db, msg.channel.as_str(), &sender.value(), now).await?;
+            outbox::wake_waiting(db, msg.channel.as_str(), &address.value(), now).await?;
+            if let Some(s) = &sender {
+                unreachable::wrote_again(db, &s.known, msg.channel, address).await?;
+            }
         }
 
         let mut remember = None;
@@ -95,9 +100,17 @@ impl Intake {
                         (Some(c), Outcome::Joined)
                     }
                     None => {
-                        let (c, outcome, first_report) =
-                            fresh::handle(self, db, msg, inbound_id, sender, stored, ahead, now)
-                                .await?;
+                        let (c, outcome, first_report) = fresh::handle(
+                            self,
+                            db,
+                            msg,
+                            inbound_id,
+                            sender.as_ref(),
+                            stored,
+                            ahead,
+                            now,
+                        )
+                        .await?;
                         remember = first_report;
                         (Some(c), outcome)
                     }

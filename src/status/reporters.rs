@@ -2,6 +2,7 @@
 //! (or reported a duplicate of it), on the channel they last wrote on, or
 //! on the first fallback channel where they have a reachable address.
 
+use crate::notify::unreachable::reachable_on;
 use crate::notify::{address_kind, FallbackRoute};
 use crate::store::entity::{citizen_address, complaint, inbound_message};
 use adapters::Channel;
@@ -19,17 +20,18 @@ pub struct Route {
     pub reply_to: Option<String>,
 }
 
+/// `address`'s stored row when `channel` may reach it.
 async fn reachable_address<C: ConnectionTrait>(
     db: &C,
-    kind: &str,
+    channel: Channel,
     address: &str,
 ) -> Result<Option<citizen_address::Model>, DbErr> {
     Ok(citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(kind))
+        .filter(citizen_address::Column::Kind.eq(address_kind(channel)))
         .filter(citizen_address::Column::Address.eq(address))
         .one(db)
         .await?
-        .filter(|a| a.unreachable_at.is_none()))
+        .filter(|a| reachable_on(a, channel)))
 }
 
 /// The first fallback route on which `citizen_id` has a reachable address,
@@ -42,12 +44,14 @@ pub async fn fallback_route<C: ConnectionTrait>(
 ) -> Result<Option<Route>, DbErr> {
     let addresses = citizen_address::Entity::find()
         .filter(citizen_address::Column::CitizenId.eq(citizen_id))
-        .filter(citizen_address::Column::UnreachableAt.is_null())
         .order_by_asc(citizen_address::Column::Id)
         .all(db)
         .await?;
     for f in fallback.iter().filter(|f| !except.contains(&f.channel)) {
-        if let Some(a) = addresses.iter().find(|a| a.kind == address_kind(f.channel)) {
+        if let Some(a) = addresses
+            .iter()
+            .find(|a| a.kind == address_kind(f.channel) && reachable_on(a, f.channel))
+        {
             return Ok(Some(Route {
                 citizen_id,
                 channel: f.channel,
@@ -91,7 +95,7 @@ pub async fn routes<C: ConnectionTrait>(
             continue;
         }
         let Some(sender) = m.sender else { continue };
-        let Some(address) = reachable_address(db, address_kind(channel), &sender).await? else {
+        let Some(address) = reachable_address(db, channel, &sender).await? else {
             continue;
         };
         if routes.iter().any(|r| r.citizen_id == address.citizen_id) {

@@ -153,6 +153,7 @@ async fn a_reply_to_a_mailbox_that_does_not_exist_marks_the_citizen_unreachable(
     })
     .await;
     assert_eq!(address.kind, "email");
+    assert_eq!(address.unreachable_on.as_deref(), Some("email"));
     let ack = outbox::Entity::find()
         .filter(outbox::Column::Recipient.eq("tidakada.warga@example.com"))
         .one(app.store.db())

@@ -271,6 +271,36 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The PUPR agency sets complaint `code` to `status` with `note`, once
+    /// the complaint has reached its queue.
+    pub async fn agency_sets_status(&self, code: &str, status: &str, note: &str) {
+        eventually("the complaint in the PUPR queue", 20, || async {
+            let r = self
+                .client
+                .get(self.url("/api/v1/queues/pupr"))
+                .bearer_auth(PUPR_TOKEN)
+                .send()
+                .await
+                .ok()?;
+            let body: serde_json::Value = r.json().await.ok()?;
+            body["items"]
+                .as_array()?
+                .iter()
+                .any(|i| i["tracking_code"] == code)
+                .then_some(())
+        })
+        .await;
+        let r = self
+            .client
+            .post(self.url(&format!("/api/v1/queues/pupr/{code}/status")))
+            .bearer_auth(PUPR_TOKEN)
+            .json(&serde_json::json!({"status": status, "note": note}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{status}");
+    }
+
     /// Stops the server and dispatcher gracefully.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

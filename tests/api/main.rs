@@ -27,6 +27,7 @@ mod email_outbound;
 mod email_restart;
 mod group_commit;
 mod intake_batch;
+mod schema_migrations;
 mod ops;
 mod pages;
 mod query_plans;

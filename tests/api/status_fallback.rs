@@ -7,17 +7,26 @@ use crate::on_both_backends;
 use crate::sms_standin::Standin;
 use crate::sms_support::{config_with, twilio};
 use crate::telegram_standin::{configure, SendMode, TelegramStandin, BOT};
-use adapters::{Address, Channel, PhoneE164};
+use adapters::{Address, Channel, InboundMessage, PhoneE164};
 use satupintu::channels::sms::RateLimits;
 use satupintu::channels::telegram::TelegramMode;
 use satupintu::notify::FallbackRoute;
-use satupintu::store::entity::complaint_event;
+use satupintu::store::entity::{citizen_address, complaint_event};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 const CHAT: i64 = 5550001;
 
-async fn blocked_telegram_reporter_is_told_by_sms(backend: Backend) {
+struct Setup {
+    _dir: tempfile::TempDir,
+    _db: TestDb,
+    tg: TelegramStandin,
+    sms_api: Standin,
+    app: TestApp,
+}
+
+/// A gateway on Telegram and SMS whose bot the citizen has blocked.
+async fn setup(backend: Backend) -> Setup {
     let dir = tempdir();
     let db = TestDb::new(backend, dir.path()).await;
     let tg = TelegramStandin::start().await;
@@ -38,17 +47,39 @@ async fn blocked_telegram_reporter_is_told_by_sms(backend: Backend) {
         account: "twilio".into(),
     }];
     let app = TestApp::spawn(config).await;
+    Setup {
+        _dir: dir,
+        _db: db,
+        tg,
+        sms_api,
+        app,
+    }
+}
 
-    // The citizen writes on Telegram and has shared their phone number.
-    let mut msg = sms(
-        "tg-1",
-        "081355550001",
-        "Lampu jalan mati di Jl. Gajah Mada, Gunung Pangilun",
-    );
+/// A message from the citizen on Telegram, with their phone number shared.
+fn from_telegram(id: &str, text: &str) -> InboundMessage {
+    let mut msg = sms(id, "081355550001", text);
     msg.channel = Channel::Telegram;
     msg.channel_account = BOT.into();
     msg.sender = Some(Address::Telegram(CHAT));
     msg.other_addresses = vec![Address::Phone(PhoneE164::parse("081355550001").unwrap())];
+    msg
+}
+
+async fn blocked_telegram_reporter_is_told_by_sms(backend: Backend) {
+    let Setup {
+        _dir,
+        _db,
+        tg,
+        sms_api,
+        app,
+    } = setup(backend).await;
+
+    // The citizen writes on Telegram and has shared their phone number.
+    let msg = from_telegram(
+        "tg-1",
+        "Lampu jalan mati di Jl. Gajah Mada, Gunung Pangilun",
+    );
     let accepted = app.intake.accept(msg).await.unwrap();
     let code = accepted.tracking_code.unwrap().to_string();
 
@@ -75,27 +106,8 @@ async fn blocked_telegram_reporter_is_told_by_sms(backend: Backend) {
     // A status change later goes straight to SMS: the Telegram address is
     // known to be unreachable.
     let telegram_calls = tg.send_calls().len();
-    eventually("the complaint in the PUPR queue", 20, || async {
-        let r = app
-            .client
-            .get(app.url("/api/v1/queues/pupr"))
-            .bearer_auth(PUPR_TOKEN)
-            .send()
-            .await
-            .ok()?;
-        let body: serde_json::Value = r.json().await.ok()?;
-        (body["items"].as_array()?.len() == 1).then_some(())
-    })
-    .await;
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/queues/pupr/{code}/status")))
-        .bearer_auth(PUPR_TOKEN)
-        .json(&json!({"status": "resolved", "note": "Lampu sudah diganti"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    app.agency_sets_status(&code, "resolved", "Lampu sudah diganti")
+        .await;
     let sent = eventually("the resolution by SMS", 30, || to_phone(2)).await;
     assert!(sent.iter().any(|r| r
         .form("Body")
@@ -116,4 +128,66 @@ async fn blocked_telegram_reporter_is_told_by_sms(backend: Backend) {
     app.stop().await;
 }
 
-on_both_backends!(blocked_telegram_reporter_is_told_by_sms);
+async fn telegram_address(app: &TestApp) -> citizen_address::Model {
+    citizen_address::Entity::find()
+        .filter(citizen_address::Column::Kind.eq("telegram"))
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .expect("the Telegram address is stored")
+}
+
+/// A citizen who unblocks the bot and writes again is told on Telegram
+/// again; the number stays reachable for SMS throughout.
+async fn reporter_who_writes_again_is_told_on_telegram_again(backend: Backend) {
+    let Setup {
+        _dir, _db, tg, app, ..
+    } = setup(backend).await;
+    let msg = from_telegram(
+        "tg-1",
+        "Lampu jalan mati di Jl. Gajah Mada, Gunung Pangilun",
+    );
+    let code = app.intake.accept(msg).await.unwrap();
+    let code = code.tracking_code.unwrap().to_string();
+    let marked = eventually("the bot marked unreachable", 30, || async {
+        Some(telegram_address(&app).await).filter(|a| a.unreachable_on.is_some())
+    })
+    .await;
+    assert_eq!(marked.unreachable_on.as_deref(), Some("telegram"));
+    assert!(marked.unreachable_at.is_some());
+    let phone = citizen_address::Entity::find()
+        .filter(citizen_address::Column::Kind.eq("phone"))
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        phone.unreachable_on, None,
+        "the bot's block says nothing of SMS"
+    );
+
+    // The citizen unblocks the bot and asks about the complaint.
+    tg.set_send_mode(SendMode::Accept);
+    let again = from_telegram("tg-2", &format!("cek {code}"));
+    app.intake.accept(again).await.unwrap();
+    let address = telegram_address(&app).await;
+    assert_eq!(
+        (address.unreachable_on, address.unreachable_at),
+        (None, None)
+    );
+
+    app.agency_sets_status(&code, "in_progress", "Petugas menuju lokasi")
+        .await;
+    eventually("the update on Telegram", 30, || async {
+        tg.sent_to(CHAT)
+            .into_iter()
+            .find(|m| m.contains("Petugas menuju lokasi"))
+    })
+    .await;
+    app.stop().await;
+}
+
+on_both_backends!(
+    blocked_telegram_reporter_is_told_by_sms,
+    reporter_who_writes_again_is_told_on_telegram_again,
+);

@@ -356,7 +356,7 @@ async fn blocked_user_is_unreachable(backend: Backend) {
             .filter(|a| a.unreachable_at.is_some())
     })
     .await;
-    assert!(address.unreachable_at.is_some());
+    assert_eq!(address.unreachable_on.as_deref(), Some("telegram"));
     let row = outbox::Entity::find()
         .filter(outbox::Column::Kind.eq("message"))
         .one(app.store.db())

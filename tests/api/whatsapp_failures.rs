@@ -1,7 +1,9 @@
 //! Messages Meta took and later reported failed, on both backends: a
 //! message outside the 24-hour window (131047) waits until the citizen
 //! writes again and then goes; one the citizen's WhatsApp cannot take
-//! (131026) goes by SMS instead, and the number stays reachable for SMS.
+//! (131026) goes by SMS instead, and so does every later message until
+//! the citizen writes on WhatsApp again. The number stays reachable for
+//! SMS throughout.
 
 use crate::helpers::*;
 use crate::on_both_backends;
@@ -177,7 +179,53 @@ async fn undeliverable_on_whatsapp_goes_by_sms(backend: Backend) {
         .await
         .unwrap()
         .expect("the citizen's number is stored");
-    assert_eq!(number.unreachable_at, None, "the number still takes SMS");
+    assert_eq!(
+        number.unreachable_on.as_deref(),
+        Some("whatsapp"),
+        "the number still takes SMS"
+    );
+
+    // A status change goes straight by SMS: WhatsApp is not tried again.
+    let by_sms = |note: &'static str| {
+        let api = &sms_api;
+        async move {
+            api.received()
+                .into_iter()
+                .find(|r| r.method == "POST" && r.form("Body").is_some_and(|b| b.contains(note)))
+        }
+    };
+    let graph_sends = graph.sent().len();
+    app.agency_sets_status(&code, "in_progress", "Petugas menuju lokasi")
+        .await;
+    eventually("the update by SMS", 30, || by_sms("Petugas menuju lokasi")).await;
+    assert_eq!(graph.sent().len(), graph_sends, "WhatsApp was not tried");
+
+    // The citizen writes on WhatsApp again: WhatsApp reaches them again.
+    let again = webhook(
+        MAYOR,
+        vec![text(SITI, "wamid.U2", "Kapan lampunya diganti?")],
+        vec![],
+    );
+    assert_eq!(post(&app, &again).await.status(), 200);
+    eventually("the number reachable on WhatsApp again", 20, || async {
+        citizen_address::Entity::find_by_id(number.id)
+            .one(app.store.db())
+            .await
+            .unwrap()
+            .filter(|a| a.unreachable_on.is_none())
+    })
+    .await;
+    app.agency_sets_status(&code, "resolved", "Lampu sudah diganti")
+        .await;
+    let on_whatsapp = eventually("the resolution on WhatsApp", 30, || async {
+        graph
+            .sent()
+            .into_iter()
+            .find(|s| s.text().contains("Lampu sudah diganti"))
+    })
+    .await;
+    assert_eq!(on_whatsapp.to(), SITI);
+    assert!(by_sms("Lampu sudah diganti").await.is_none());
     app.stop().await;
 }
 

@@ -11,9 +11,13 @@ pub struct Model {
     pub kind: String,
     pub address: String,
     pub created_at: DateTimeUtc,
-    /// Set when the channel reported the address cannot be reached
-    /// (a blocked bot, a bouncing mailbox).
+    /// When a channel last reported the address cannot be reached (a
+    /// blocked bot, a bouncing mailbox, a number SMS refuses).
     pub unreachable_at: Option<DateTimeUtc>,
+    /// The channels that cannot reach the address, space separated (a
+    /// phone number is one address for WhatsApp and SMS). A channel
+    /// leaves the list when the citizen writes on it again.
+    pub unreachable_on: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,73 @@
+//! Migrations that move data, run from the schema before them on both
+//! backends: what was stored reads the same way after.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+use migrations::{Migrator, MigratorTrait};
+use satupintu::store::entity::citizen_address;
+use sea_orm::{ConnectionTrait, Database, EntityTrait, QueryOrder};
+
+/// The migration under test is the last one; the database is migrated up
+/// to the one before it.
+async fn before_last(db: &TestDb) -> sea_orm::DatabaseConnection {
+    let url = match db.url.starts_with("sqlite:") {
+        true => format!("{}?mode=rwc", db.url),
+        false => db.url.clone(),
+    };
+    let conn = Database::connect(&url).await.unwrap();
+    let all = Migrator::migrations().len() as u32;
+    Migrator::up(&conn, Some(all - 1)).await.unwrap();
+    conn
+}
+
+async fn unreachable_marks_become_per_channel(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let conn = before_last(&db).await;
+    // A number and a mailbox marked before the migration, and a Telegram
+    // chat never marked.
+    let marked = "'2026-11-20 08:00:00+00:00'";
+    let marked = match backend {
+        Backend::Sqlite => marked.to_string(),
+        Backend::Postgres => format!("{marked}::timestamptz"),
+    };
+    for sql in [
+        "INSERT INTO citizens (id, display_name, created_at) VALUES (1, 'Siti', '2026-11-19 08:00:00+00:00')".to_string(),
+        format!(
+            "INSERT INTO citizen_addresses (id, citizen_id, kind, address, created_at, unreachable_at) VALUES \
+             (1, 1, 'phone', '+6281355550001', {marked}, {marked}), \
+             (2, 1, 'email', 'siti@example.com', {marked}, {marked}), \
+             (3, 1, 'telegram', '5550001', {marked}, NULL)"
+        ),
+    ] {
+        conn.execute_unprepared(&sql).await.unwrap();
+    }
+    Migrator::up(&conn, None).await.unwrap();
+
+    let rows = citizen_address::Entity::find()
+        .order_by_asc(citizen_address::Column::Id)
+        .all(&conn)
+        .await
+        .unwrap();
+    let on: Vec<Option<&str>> = rows.iter().map(|r| r.unreachable_on.as_deref()).collect();
+    assert_eq!(
+        on,
+        [Some("sms whatsapp"), Some("email"), None],
+        "a mark made before stops every channel of its address"
+    );
+    assert!(rows[0].unreachable_at.is_some() && rows[2].unreachable_at.is_none());
+
+    // And back down: the column goes, the rows stay.
+    Migrator::down(&conn, Some(1)).await.unwrap();
+    let left: Vec<sea_orm::QueryResult> = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT id FROM citizen_addresses",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 3);
+    conn.close().await.unwrap();
+}
+
+on_both_backends!(unreachable_marks_become_per_channel);
