@@ -10,6 +10,8 @@ pub enum AddressError {
     Phone(String),
     #[error("e-mail address `{0}` is not valid")]
     Email(String),
+    #[error("WhatsApp user id `{0}` is not valid")]
+    WhatsappUser(String),
 }
 
 /// A phone number in E.164 form (`+6281234567890`).
@@ -150,6 +152,57 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// A WhatsApp business-scoped user id (BSUID): how WhatsApp names a user
+/// to one business, and the only address of a citizen who hides their
+/// number behind a username. Two capital letters (the country), a
+/// period, then up to 128 letters and digits (`ID.1502576394655843`); a
+/// parent id shared by a business's portfolios has `ENT.` after the
+/// country (`US.ENT.11815799212886844830`). Kept exactly as WhatsApp sent
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WhatsappUserId(String);
+
+impl WhatsappUserId {
+    pub fn parse(input: &str) -> Result<Self, AddressError> {
+        let bad = || AddressError::WhatsappUser(input.to_string());
+        let (country, rest) = input.split_once('.').ok_or_else(bad)?;
+        let id = rest.strip_prefix("ENT.").unwrap_or(rest);
+        let ok = country.len() == 2
+            && country.bytes().all(|b| b.is_ascii_uppercase())
+            && (1..=128).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        if ok {
+            Ok(WhatsappUserId(input.to_string()))
+        } else {
+            Err(bad())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WhatsappUserId {
+    type Error = AddressError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<WhatsappUserId> for String {
+    fn from(value: WhatsappUserId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for WhatsappUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Where a citizen can be reached; the kind names the address space.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "address", rename_all = "lowercase")]
@@ -157,6 +210,8 @@ pub enum Address {
     Phone(PhoneE164),
     Email(EmailAddress),
     Telegram(i64),
+    #[serde(rename = "whatsapp_user")]
+    WhatsappUser(WhatsappUserId),
 }
 
 impl Address {
@@ -165,6 +220,7 @@ impl Address {
             Address::Phone(_) => "phone",
             Address::Email(_) => "email",
             Address::Telegram(_) => "telegram",
+            Address::WhatsappUser(_) => "whatsapp_user",
         }
     }
 
@@ -173,6 +229,7 @@ impl Address {
             Address::Phone(p) => p.to_string(),
             Address::Email(e) => e.to_string(),
             Address::Telegram(id) => id.to_string(),
+            Address::WhatsappUser(u) => u.to_string(),
         }
     }
 }
@@ -247,5 +304,37 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn whatsapp_user_ids_are_kept_as_sent() {
+        for good in [
+            "ID.1502576394655843",
+            "US.13491208655302741918",
+            "US.ENT.11815799212886844830",
+            "BR.abcDEF123",
+        ] {
+            assert_eq!(WhatsappUserId::parse(good).unwrap().as_str(), good);
+        }
+        let long = format!("ID.{}", "7".repeat(129));
+        for bad in [
+            "",
+            "1502576394655843",
+            "id.1502576394655843",
+            "IDN.1502576394655843",
+            "ID.",
+            "ID.ENT.",
+            "ID.15025-76394",
+            "ID.1502 576",
+            "foo_bar",
+            long.as_str(),
+        ] {
+            assert!(WhatsappUserId::parse(bad).is_err(), "{bad}");
+        }
+        let address = Address::WhatsappUser(WhatsappUserId::parse("ID.42").unwrap());
+        assert_eq!(
+            (address.kind(), address.value()),
+            ("whatsapp_user", "ID.42".into())
+        );
     }
 }

@@ -13,7 +13,7 @@ pub mod tracking_code;
 pub mod webform;
 pub mod whatsapp;
 
-pub use address::{Address, AddressError, EmailAddress, PhoneE164};
+pub use address::{Address, AddressError, EmailAddress, PhoneE164, WhatsappUserId};
 pub use channel::Channel;
 pub use message::{Attachment, ExternalId, Flags, InboundMessage, Location, MediaRef, RawPayload};
 pub use reply::{OutboundReply, ReplyError, ReplyErrorKind, ReplySender, SentReply, Template};

@@ -6,7 +6,7 @@ pub mod texts;
 pub mod unreachable;
 
 use crate::store::entity::outbox;
-use adapters::{Channel, InboundMessage};
+use adapters::{Channel, InboundMessage, WhatsappUserId};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
@@ -72,12 +72,24 @@ pub struct FallbackRoute {
     pub account: String,
 }
 
-/// The address kind under which a channel's recipients are stored.
-pub fn address_kind(channel: Channel) -> &'static str {
+/// The address kind under which `recipient`, a recipient on `channel`,
+/// is stored. A WhatsApp recipient is a phone number or, for a citizen
+/// who hides their number behind a username, a WhatsApp user id.
+pub fn address_kind(channel: Channel, recipient: &str) -> &'static str {
     match channel {
-        Channel::Telegram => "telegram",
-        Channel::Email => "email",
-        _ => "phone",
+        Channel::Whatsapp if WhatsappUserId::parse(recipient).is_ok() => "whatsapp_user",
+        _ => address_kinds(channel)[0],
+    }
+}
+
+/// The address kinds `channel` sends to, the one to prefer first.
+pub fn address_kinds(channel: Channel) -> &'static [&'static str] {
+    match channel {
+        Channel::Telegram => &["telegram"],
+        Channel::Email => &["email"],
+        // Meta asks for the number whenever it is known.
+        Channel::Whatsapp => &["phone", "whatsapp_user"],
+        _ => &["phone"],
     }
 }
 

@@ -59,7 +59,7 @@ async fn mark<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let Some(address) = citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(address_kind(channel)))
+        .filter(citizen_address::Column::Kind.eq(address_kind(channel, recipient)))
         .filter(citizen_address::Column::Address.eq(recipient))
         .one(db)
         .await?
@@ -134,7 +134,7 @@ async fn fall_back<C: ConnectionTrait>(
         return Ok(());
     };
     let Some(address) = citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(address_kind(channel)))
+        .filter(citizen_address::Column::Kind.eq(address_kind(channel, recipient)))
         .filter(citizen_address::Column::Address.eq(recipient.as_str()))
         .one(db)
         .await?

@@ -3,7 +3,7 @@
 //! on the first fallback channel where they have a reachable address.
 
 use crate::notify::unreachable::reachable_on;
-use crate::notify::{address_kind, FallbackRoute};
+use crate::notify::{address_kind, address_kinds, FallbackRoute};
 use crate::store::entity::{citizen_address, complaint, inbound_message};
 use adapters::Channel;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -27,7 +27,7 @@ async fn reachable_address<C: ConnectionTrait>(
     address: &str,
 ) -> Result<Option<citizen_address::Model>, DbErr> {
     Ok(citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(address_kind(channel)))
+        .filter(citizen_address::Column::Kind.eq(address_kind(channel, address)))
         .filter(citizen_address::Column::Address.eq(address))
         .one(db)
         .await?
@@ -48,10 +48,12 @@ pub async fn fallback_route<C: ConnectionTrait>(
         .all(db)
         .await?;
     for f in fallback.iter().filter(|f| !except.contains(&f.channel)) {
-        if let Some(a) = addresses
-            .iter()
-            .find(|a| a.kind == address_kind(f.channel) && reachable_on(a, f.channel))
-        {
+        let reachable = |kind: &&str| {
+            addresses
+                .iter()
+                .find(|a| a.kind == *kind && reachable_on(a, f.channel))
+        };
+        if let Some(a) = address_kinds(f.channel).iter().find_map(reachable) {
             return Ok(Some(Route {
                 citizen_id,
                 channel: f.channel,

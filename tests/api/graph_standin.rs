@@ -29,6 +29,11 @@ impl Sent {
         self.body["to"].as_str().unwrap_or("")
     }
 
+    /// The business-scoped user id sent to, when it went to one.
+    pub fn recipient(&self) -> &str {
+        self.body["recipient"].as_str().unwrap_or("")
+    }
+
     pub fn text(&self) -> &str {
         self.body["text"]["body"].as_str().unwrap_or("")
     }
@@ -129,9 +134,14 @@ async fn send(
         body: body.clone(),
         wamid: wamid.clone(),
     });
+    // A send to a number names the number; one to a user id, the user id.
+    let contact = match body.get("to") {
+        Some(to) => json!({"input": to, "wa_id": to}),
+        None => json!({"input": body["recipient"], "user_id": body["recipient"]}),
+    };
     axum::Json(json!({
         "messaging_product": "whatsapp",
-        "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+        "contacts": [contact],
         "messages": [{"id": wamid}],
     }))
     .into_response()

@@ -53,3 +53,4 @@ mod whatsapp;
 mod whatsapp_media;
 mod whatsapp_failures;
 mod whatsapp_replies;
+mod whatsapp_usernames;

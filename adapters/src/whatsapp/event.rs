@@ -48,7 +48,8 @@ pub enum Skip {
     Unsupported,
     /// A message in a group chat, not a conversation with one citizen.
     Group,
-    /// The sender is not an international phone number.
+    /// The sender is neither an international phone number nor a
+    /// business-scoped user id.
     InvalidSender,
     /// The message id is empty or unusable.
     InvalidId,

@@ -4,7 +4,7 @@
 //! the access token never appears in its errors or its `Debug`.
 
 use crate::reply::{OutboundReply, ReplyError, ReplyErrorKind, ReplySender, SentReply, Template};
-use crate::Channel;
+use crate::{Channel, WhatsappUserId};
 use serde_json::{json, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -127,16 +127,19 @@ impl ReplySender for GraphClient {
     }
 }
 
-/// The recipient as the Graph API wants it: digits with the country code,
-/// no `+`.
-fn recipient_digits(recipient: &str) -> Result<String, ReplyError> {
+/// The recipient as the Graph API wants it: a number as digits with the
+/// country code and no `+`, in `to`; a business-scoped user id as it
+/// came, in `recipient`.
+fn recipient_field(recipient: &str) -> Result<(&'static str, String), ReplyError> {
     let digits = recipient.trim().trim_start_matches('+');
     if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits.to_string())
+        Ok(("to", digits.to_string()))
+    } else if let Ok(id) = WhatsappUserId::parse(recipient) {
+        Ok(("recipient", id.to_string()))
     } else {
         Err(ReplyError::new(
             ReplyErrorKind::Permanent,
-            format!("recipient `{recipient}` is not an international phone number"),
+            format!("recipient `{recipient}` is neither a phone number nor a WhatsApp user id"),
         ))
     }
 }
@@ -169,12 +172,12 @@ fn template_json(t: &Template) -> Value {
 
 /// The JSON the Graph API receives for `reply`.
 pub fn message_body(reply: &OutboundReply) -> Result<Value, ReplyError> {
-    let to = recipient_digits(&reply.recipient)?;
+    let (field, to) = recipient_field(&reply.recipient)?;
     let mut body = json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": to,
     });
+    body[field] = json!(to);
     match &reply.template {
         Some(t) => {
             body["type"] = json!("template");

@@ -6,7 +6,9 @@ use super::content::{clean, content};
 use super::event::{DeliveryStatus, Event, Skip, StatusReport};
 use super::payload::{self, Envelope, Message, MessagesValue};
 use super::WebhookError;
-use crate::{Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload};
+use crate::{
+    Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload, WhatsappUserId,
+};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
@@ -81,6 +83,29 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, WebhookError
     Ok(events)
 }
 
+/// Who wrote: their number when WhatsApp shares it, with their
+/// business-scoped user id beside it (so the citizen stays known when
+/// they later hide the number); the user id alone otherwise.
+fn sender(m: &Message, contact: Option<&payload::Contact>) -> (Option<Address>, Vec<Address>) {
+    let phone = m
+        .from
+        .as_deref()
+        .and_then(|f| PhoneE164::from_international_digits(f).ok());
+    let user_id = [
+        m.from_user_id.as_deref(),
+        contact.and_then(|c| c.user_id.as_deref()),
+        m.from.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|id| WhatsappUserId::parse(id).ok())
+    .map(Address::WhatsappUser);
+    match phone {
+        Some(phone) => (Some(Address::Phone(phone)), user_id.into_iter().collect()),
+        None => (user_id, vec![]),
+    }
+}
+
 struct ChangeContext<'a> {
     entry_id: &'a str,
     metadata: &'a payload::Metadata,
@@ -112,12 +137,17 @@ impl ChangeContext<'_> {
         }
     }
 
-    /// The contact entry of `wa_id`, or the only one when there is one.
-    fn contact_of(&self, wa_id: Option<&str>) -> Option<&Value> {
+    /// The contact entry of the sender (by number, else by user id), or
+    /// the only one when there is one.
+    fn contact_of(&self, wa_id: Option<&str>, user_id: Option<&str>) -> Option<&Value> {
+        let field = |c: &Value, name: &str, want: Option<&str>| {
+            want.is_some() && c.get(name).and_then(Value::as_str) == want
+        };
         let by_id = self
             .contacts
             .iter()
-            .find(|c| wa_id.is_some() && c.get("wa_id").and_then(Value::as_str) == wa_id);
+            .find(|c| field(c, "wa_id", wa_id))
+            .or_else(|| self.contacts.iter().find(|c| field(c, "user_id", user_id)));
         by_id.or(if self.contacts.len() == 1 {
             self.contacts.first()
         } else {
@@ -133,18 +163,15 @@ impl ChangeContext<'_> {
         let Ok(external_id) = ExternalId::parse(&m.id) else {
             return self.ignored(Skip::InvalidId, format!("message id `{}`", m.id));
         };
-        let contact_raw = self.contact_of(m.from.as_deref());
+        let contact_raw = self.contact_of(m.from.as_deref(), m.from_user_id.as_deref());
         let contact: Option<payload::Contact> =
             contact_raw.and_then(|c| serde_json::from_value(c.clone()).ok());
+        let (sender, other_addresses) = sender(&m, contact.as_ref());
         let display_name = contact
             .and_then(|c| c.profile)
             .and_then(|p| p.name)
             .map(|n| clean(&n))
             .filter(|n| !n.is_empty());
-        let sender = m
-            .from
-            .as_deref()
-            .and_then(|f| PhoneE164::from_international_digits(f).ok());
         let raw = json!({
             "object": "whatsapp_business_account",
             "entry_id": self.entry_id,
@@ -156,8 +183,8 @@ impl ChangeContext<'_> {
             channel: Channel::Whatsapp,
             channel_account: self.account(),
             external_id,
-            sender: sender.map(Address::Phone),
-            other_addresses: vec![],
+            sender,
+            other_addresses,
             display_name,
             title: None,
             text: String::new(),
@@ -177,6 +204,7 @@ impl ChangeContext<'_> {
                 // A group is no conversation with this citizen: it must not
                 // open their reply window or name them.
                 message.sender = None;
+                message.other_addresses.clear();
             }
             Event::Record {
                 message: Box::new(message),
@@ -188,9 +216,10 @@ impl ChangeContext<'_> {
             return record(message, Skip::Group, "message in a group chat".into());
         }
         if message.sender.is_none() {
-            let detail = match &m.from {
-                Some(f) => format!("sender `{f}` is not an international phone number"),
-                None => "the message names no sender".into(),
+            let detail = match (&m.from, &m.from_user_id) {
+                (Some(f), _) => format!("sender `{f}` is neither a phone number nor a user id"),
+                (None, Some(u)) => format!("sender's user id `{u}` is not valid"),
+                (None, None) => "the message names no sender".into(),
             };
             return record(message, Skip::InvalidSender, detail);
         }

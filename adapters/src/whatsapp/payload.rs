@@ -56,6 +56,9 @@ pub struct Metadata {
 pub struct Contact {
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// The business-scoped user id.
+    #[serde(default)]
+    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,8 +70,13 @@ pub struct Profile {
 #[derive(Debug, Deserialize)]
 pub struct Message {
     pub id: String,
+    /// The sender's number; absent, or not a number, when the user hides
+    /// it behind a username.
     #[serde(default)]
     pub from: Option<String>,
+    /// The sender's business-scoped user id.
+    #[serde(default)]
+    pub from_user_id: Option<String>,
     #[serde(default)]
     pub timestamp: Option<Value>,
     #[serde(rename = "type", default)]

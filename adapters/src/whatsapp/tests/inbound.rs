@@ -62,6 +62,8 @@ pub struct WantMessage {
     pub id: &'static str,
     pub account: &'static str,
     pub sender: &'static str,
+    /// The other addresses' values (a user id beside the number).
+    pub others: Vec<&'static str>,
     pub name: Option<&'static str>,
     pub text: &'static str,
     /// (media id, mime, filename)
@@ -164,7 +166,8 @@ fn check_message(label: &str, got: &crate::InboundMessage, want: &WantMessage) {
         Some(want.sender),
         "{label}: sender"
     );
-    assert!(got.other_addresses.is_empty(), "{label}: other addresses");
+    let others: Vec<String> = got.other_addresses.iter().map(Address::value).collect();
+    assert_eq!(others, want.others, "{label}: other addresses");
     assert_eq!(got.display_name.as_deref(), want.name, "{label}: name");
     assert_eq!(got.text, want.text, "{label}: text");
     let media: Vec<_> = got

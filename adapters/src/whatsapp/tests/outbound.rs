@@ -87,6 +87,14 @@ async fn table_of_outgoing_requests() {
                 ]},
             })),
         },
+        Case {
+            label: "a citizen known by user id only: `recipient`, not `to`",
+            reply: OutboundReply { recipient: "ID.1502576394655843".into(), ..reply("Hi") },
+            body: Some(json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual", "recipient": "ID.1502576394655843",
+                "type": "text", "text": {"preview_url": false, "body": "Hi"},
+            })),
+        },
         Case { label: "recipient that is no number", reply: OutboundReply { recipient: "budi@x.id".into(), ..reply("x") }, body: None },
         Case { label: "empty text", reply: reply("  "), body: None },
     ];
