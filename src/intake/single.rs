@@ -53,7 +53,8 @@ impl Intake {
             // The citizen wrote: messages held for a closed window may go
             // now, and a channel that could not reach them may try again.
             // (Nothing is ever sent, so nothing held, on the web form.)
-            outbox::wake_waiting(db, msg.channel.as_str(), &address.value(), now).await?;
+            let kinds = crate::notify::address_kinds(msg.channel);
+            outbox::wake_waiting(db, msg.channel.as_str(), address, kinds, now).await?;
             if let Some(s) = &sender {
                 unreachable::wrote_again(db, &s.known, msg.channel, address).await?;
             }

@@ -1,6 +1,7 @@
 //! Storage: the connection to SQLite or PostgreSQL, migrations, and the
 //! queries the rest of the gateway uses. Nothing else writes SQL.
 
+pub mod addresses;
 pub mod checkpoint;
 pub mod complaints;
 pub mod cursors;

@@ -3,6 +3,7 @@
 //! instances share one database), retried, and dead-lettered.
 
 use super::entity::{delivery_attempt, outbox};
+use adapters::Address;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
@@ -238,34 +239,41 @@ pub async fn depth<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, i64)>, DbE
         .collect()
 }
 
-/// Puts messages that wait for `recipient` on `channel` back in line: the
-/// citizen wrote again, so the channel accepts messages now.
+/// Puts messages that wait for the citizen at `sender` on `channel` back
+/// in line: the citizen wrote again, so the channel accepts messages now.
+/// Every address of theirs of `kinds` (those `channel` sends to) counts:
+/// a WhatsApp citizen who now hides their number behind a username
+/// writes from their user id, and messages waiting for the number may go
+/// too.
 pub async fn wake_waiting<C: ConnectionTrait>(
     db: &C,
     channel: &str,
-    recipient: &str,
+    sender: &Address,
+    kinds: &[&str],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    Ok(wake_waiting_query(channel, recipient, now)
+    Ok(wake_waiting_query(channel, sender, kinds, now)
         .exec(db)
         .await?
         .rows_affected)
 }
 
 /// The statement of [`wake_waiting`], run on every chat message; public so
-/// that a test can hold SQLite's plan for it to its index.
+/// that a test can hold SQLite's plan for it to its indexes.
 pub fn wake_waiting_query(
     channel: &str,
-    recipient: &str,
+    sender: &Address,
+    kinds: &[&str],
     now: DateTime<Utc>,
 ) -> sea_orm::UpdateMany<outbox::Entity> {
+    let theirs = super::addresses::same_citizen(sender.kind(), &sender.value(), kinds);
     outbox::Entity::update_many()
         .col_expr(outbox::Column::State, PENDING.into())
         .col_expr(outbox::Column::NextAttemptAt, now.into())
         .col_expr(outbox::Column::UpdatedAt, now.into())
         .filter(outbox::Column::State.eq(WAITING))
         .filter(outbox::Column::Channel.eq(channel))
-        .filter(outbox::Column::Recipient.eq(recipient))
+        .filter(outbox::Column::Recipient.in_subquery(theirs))
 }
 
 /// Puts a message the provider took and later refused back to wait until

@@ -7,7 +7,7 @@
 use crate::helpers::*;
 use crate::on_both_backends;
 use crate::whatsapp_support::*;
-use satupintu::store::entity::{citizen_address, complaint, inbound_message};
+use satupintu::store::entity::{citizen_address, complaint, inbound_message, outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{json, Value};
 
@@ -134,7 +134,65 @@ async fn citizen_who_hides_their_number_later_stays_the_same_citizen(backend: Ba
     app.stop().await;
 }
 
+/// The 24-hour window is the citizen's, whichever of their addresses they
+/// write from: a message held for their number goes when they write from
+/// their user id.
+async fn message_held_for_the_number_goes_when_the_user_id_writes(backend: Backend) {
+    let (_dir, _db, graph, config) = setup(backend).await;
+    let app = TestApp::spawn(config).await;
+    // Meta delivered it late: the citizen wrote 30 hours ago, with both.
+    let mut late = text(SITI, "wamid.H1", "Got mampet di Jl. Sudirman");
+    late["from_user_id"] = json!(USER);
+    late["timestamp"] = json!((chrono::Utc::now().timestamp() - 30 * 3600).to_string());
+    assert_eq!(
+        post(&app, &webhook(MAYOR, vec![late], vec![]))
+            .await
+            .status(),
+        200
+    );
+    let held = eventually("the acknowledgment to wait", 20, || async {
+        outbox::Entity::find()
+            .filter(outbox::Column::Kind.eq("message"))
+            .one(app.store.db())
+            .await
+            .unwrap()
+            .filter(|r| r.state == "waiting")
+    })
+    .await;
+    assert_eq!(held.recipient.as_deref(), Some(format!("+{SITI}").as_str()));
+    assert!(graph.sent().is_empty());
+
+    // The citizen writes again, now without their number.
+    let again = webhook(
+        MAYOR,
+        vec![from_user(USER, "wamid.H2", "Bagaimana laporan saya?")],
+        vec![],
+    );
+    assert_eq!(post(&app, &again).await.status(), 200);
+    let row = eventually("the held acknowledgment to go", 20, || async {
+        outbox::Entity::find_by_id(held.id)
+            .one(app.store.db())
+            .await
+            .unwrap()
+            .filter(|r| r.state == "delivered")
+    })
+    .await;
+    let sent = graph.sent();
+    let went = sent
+        .iter()
+        .find(|s| Some(&s.wamid) == row.external_ref.as_ref())
+        .expect("the held message reached the stand-in");
+    assert_eq!(
+        went.to(),
+        SITI,
+        "to the number, free-form: the window is open"
+    );
+    assert!(went.body.get("template").is_none());
+    app.stop().await;
+}
+
 on_both_backends!(
     citizen_behind_a_username_is_answered_and_kept_informed,
     citizen_who_hides_their_number_later_stays_the_same_citizen,
+    message_held_for_the_number_goes_when_the_user_id_writes,
 );

@@ -8,7 +8,7 @@ mod rate;
 mod sender;
 mod status;
 mod webhook;
-mod window;
+pub mod window;
 
 pub use config::{AccountConfig, MediaConfig, TemplateConfig, WhatsappConfig};
 pub use webhook::PATH;

@@ -148,7 +148,8 @@ impl Webhook {
                     // The citizen wrote (a reaction, say): the window is open
                     // again, as for any message, so held messages may go.
                     let txn = self.store.begin_write().await?;
-                    outbox::wake_waiting(&*txn, CHANNEL, &sender.value(), Utc::now()).await?;
+                    let kinds = crate::notify::address_kinds(adapters::Channel::Whatsapp);
+                    outbox::wake_waiting(&*txn, CHANNEL, sender, kinds, Utc::now()).await?;
                     txn.commit().await?;
                 }
                 tracing::info!(reason = %reason, external_id = %message.external_id, "WhatsApp message recorded without a complaint: {detail}");

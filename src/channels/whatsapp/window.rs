@@ -2,10 +2,13 @@
 //! within 24 hours of the citizen's last message to that number. The
 //! last message is read from `inbound_messages`; nothing here sends.
 
+use crate::notify::{address_kind, address_kinds};
+use crate::store::addresses::same_citizen;
 use crate::store::entity::inbound_message;
 use adapters::Channel;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, Query, UnionType};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
 
 /// How long the window stays open after the citizen's last message.
 pub const WINDOW_HOURS: i64 = 24;
@@ -13,21 +16,36 @@ pub const WINDOW_HOURS: i64 = 24;
 /// Meta receiving the message (and the clocks' disagreement).
 pub const SAFETY_MARGIN_MINUTES: i64 = 10;
 
-/// When the citizen at `recipient` (E.164) last wrote to the number
-/// `account`, by Meta's timestamp.
+/// When the citizen at `recipient` last wrote to the number `account`,
+/// by Meta's timestamp. The window is the citizen's, whichever of their
+/// WhatsApp addresses they wrote from: their number, or their user id
+/// once they hide the number behind a username.
 pub async fn last_inbound<C: ConnectionTrait>(
     db: &C,
     account: &str,
     recipient: &str,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Ok(inbound_message::Entity::find()
-        .filter(inbound_message::Column::Channel.eq(Channel::Whatsapp.as_str()))
-        .filter(inbound_message::Column::ChannelAccount.eq(account))
-        .filter(inbound_message::Column::Sender.eq(recipient))
-        .order_by_desc(inbound_message::Column::ReceivedAt)
+    Ok(last_inbound_query(account, recipient)
         .one(db)
         .await?
         .map(|m| m.received_at))
+}
+
+/// The query of [`last_inbound`], asked before every WhatsApp message;
+/// public so that a test can hold SQLite's plan for it to its indexes.
+pub fn last_inbound_query(account: &str, recipient: &str) -> Select<inbound_message::Entity> {
+    let channel = Channel::Whatsapp;
+    let kind = address_kind(channel, recipient);
+    // The recipient itself too, should it be no citizen's address.
+    let itself = Query::select().expr(Expr::val(recipient)).to_owned();
+    let senders = same_citizen(kind, recipient, address_kinds(channel))
+        .union(UnionType::Distinct, itself)
+        .to_owned();
+    inbound_message::Entity::find()
+        .filter(inbound_message::Column::Channel.eq(channel.as_str()))
+        .filter(inbound_message::Column::ChannelAccount.eq(account))
+        .filter(inbound_message::Column::Sender.in_subquery(senders))
+        .order_by_desc(inbound_message::Column::ReceivedAt)
 }
 
 /// Whether a free-form message may go now.
