@@ -3,7 +3,7 @@
 //! code with a random port and a fresh database.
 
 use crate::channels::{self, ChannelContext};
-use crate::config::{Config, DestinationConfig};
+use crate::config::{Config, DestinationConfig, Secrets};
 use crate::dispatch::lapor::Lapor;
 use crate::dispatch::{Destinations, Dispatcher};
 use crate::http::{self, queues, AppState};
@@ -47,11 +47,11 @@ pub struct Application {
 }
 
 /// Hashes of the agencies' queue tokens, read from their secrets.
-fn agency_tokens(config: &Config) -> Result<queues::AgencyTokens, String> {
+fn agency_tokens(config: &Config, secrets: &Secrets) -> Result<queues::AgencyTokens, String> {
     let mut tokens = queues::AgencyTokens::new();
     for (id, agency) in &config.agencies {
-        if let Some(secret) = &agency.token {
-            let token = secret.resolve(&format!("agencies.{id}.token"))?;
+        if agency.token.is_some() {
+            let token = secrets.get(&format!("agencies.{id}.token"))?;
             tokens.insert(id.clone(), queues::token_hash(token.expose()));
         } else if let Some(hex_hash) = &agency.token_sha256 {
             let mut hash = [0u8; 32];
@@ -71,15 +71,16 @@ fn lapor_pollers(
     store: &Store,
     notifier: &Arc<Notifier>,
     sla: &Arc<crate::sla::Sla>,
+    secrets: &Secrets,
 ) -> Result<BTreeMap<String, Arc<LaporPoller>>, String> {
     let mut pollers = BTreeMap::new();
     for (name, dest) in &config.destinations {
         let DestinationConfig::Lapor(l) = dest else {
             continue;
         };
-        let token = l.token.resolve(&format!("destinations.{name}.token"))?;
+        let token = secrets.get(&format!("destinations.{name}.token"))?;
         let callback_token = match &l.callback_token {
-            Some(t) => Some(t.resolve(&format!("destinations.{name}.callback_token"))?),
+            Some(_) => Some(secrets.get(&format!("destinations.{name}.callback_token"))?),
             None => None,
         };
         let poller = LaporPoller {
@@ -98,6 +99,8 @@ fn lapor_pollers(
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
+        let secrets =
+            Secrets::read(config.secrets()).map_err(|e| StartError::Config(e.join("\n")))?;
         let store = Store::connect(&config.database.url, config.database.max_connections)
             .await
             .map(|s| s.with_group_commit(config.database.group_commit()))?;
@@ -105,8 +108,8 @@ impl Application {
         let metrics = Metrics::new();
         let wakeup = Arc::new(Notify::new());
         let mut destinations =
-            Destinations::from_config(&config, &store).map_err(StartError::Config)?;
-        let tokens = agency_tokens(&config).map_err(StartError::Config)?;
+            Destinations::from_config(&config, &store, &secrets).map_err(StartError::Config)?;
+        let tokens = agency_tokens(&config, &secrets).map_err(StartError::Config)?;
         let notifier = Arc::new(Notifier {
             city: config.city.name.clone(),
             public_url: config.server.public_url.clone(),
@@ -145,7 +148,8 @@ impl Application {
         )
         .fetch_media_for(config.channels.media_channels())
         .with_dedup(dedup);
-        let lapor = lapor_pollers(&config, &store, &notifier, &sla).map_err(StartError::Config)?;
+        let lapor = lapor_pollers(&config, &store, &notifier, &sla, &secrets)
+            .map_err(StartError::Config)?;
         let channels = channels::build(
             &config.channels,
             &ChannelContext {
@@ -153,6 +157,7 @@ impl Application {
                 store: store.clone(),
                 metrics: metrics.clone(),
                 notifier: notifier.clone(),
+                secrets,
             },
         )
         .map_err(StartError::Config)?;

@@ -38,6 +38,8 @@ pub struct ChannelContext {
     pub metrics: Metrics,
     /// The city's name and the language citizens are answered in.
     pub notifier: Arc<Notifier>,
+    /// Every secret start-up reads, read once.
+    pub secrets: crate::config::Secrets,
 }
 
 /// A long-running task; it must return soon after the token is cancelled.

@@ -157,11 +157,10 @@ async fn serve(config: Config) -> ExitCode {
 fn check(config: &Config) -> ExitCode {
     // Every secret start-up reads, so that a missing one shows here and
     // not first when the gateway starts.
-    let secrets = config.secrets();
-    let mut problems: Vec<String> = secrets
-        .iter()
-        .filter_map(|(key, secret)| secret.resolve(key).err())
-        .collect();
+    let (secrets, mut problems) = match crate::config::Secrets::read(config.secrets()) {
+        Ok(secrets) => (secrets.len(), Vec::new()),
+        Err(problems) => (0, problems),
+    };
     let routing = crate::routing::RoutingSource::from_config(config);
     let rules = match routing.load() {
         Ok(Some(rules)) => format!("{} routing rule(s)", rules.rules().len()),
@@ -180,7 +179,7 @@ fn check(config: &Config) -> ExitCode {
             "configuration is valid: {} destination(s), {} agency(ies), {} secret(s) read, {rules}, database {}",
             config.destinations.len(),
             config.agencies.len(),
-            secrets.len(),
+            secrets,
             if config.database.url.starts_with("sqlite") {
                 "SQLite"
             } else {

@@ -14,7 +14,7 @@ pub use destinations::{
     AgencyConfig, DestinationConfig, LaporConfig, LaporProfile, LaporStatusConfig, WebhookConfig,
 };
 pub use routing::RoutingConfig;
-pub use secret::{NamedSecret, Secret, SecretRef};
+pub use secret::{NamedSecret, Secret, SecretRef, Secrets};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;

@@ -2,6 +2,7 @@
 //! file, never written in the configuration itself, never printed.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -67,6 +68,57 @@ impl SecretRef {
     }
 }
 
+/// Every secret start-up uses, read once: those [`super::Config::secrets`]
+/// lists. Each part of the gateway takes its own by key, so a key read at
+/// start that the list lacks fails at once, in every test that starts that
+/// part, instead of going unread by `config check`.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(BTreeMap<String, Secret>);
+
+impl Secrets {
+    /// Reads every one of `named`; the error names each that cannot be
+    /// read, never a value.
+    pub fn read(named: Vec<NamedSecret<'_>>) -> Result<Secrets, Vec<String>> {
+        let mut secrets = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (key, secret) in named {
+            match secret.resolve(&key) {
+                Ok(value) => {
+                    secrets.insert(key, value);
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(Secrets(secrets)),
+            false => Err(problems),
+        }
+    }
+
+    /// How many were read.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The secret under `key`.
+    pub fn get(&self, key: &str) -> Result<Secret, String> {
+        self.0.get(key).cloned().ok_or_else(|| {
+            format!(
+                "{key}: not among the secrets read at start (`Config::secrets` does not list it)"
+            )
+        })
+    }
+
+    /// The value under `key`, for a client that takes a string.
+    pub fn value(&self, key: &str) -> Result<String, String> {
+        self.get(key).map(|s| s.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +148,40 @@ mod tests {
             e.contains("destinations.lapor.token") && e.contains("SATUPINTU_TEST_SURELY_UNSET")
         );
         assert!(SecretRef::default().resolve("k").is_err());
+    }
+
+    #[test]
+    fn secrets_are_read_once_and_taken_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, value: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, value).unwrap();
+            SecretRef {
+                env: None,
+                file: Some(path),
+            }
+        };
+        let (token, secret) = (file("token", "abc\n"), file("secret", "s3cr3t"));
+        let secrets = Secrets::read(vec![
+            ("destinations.lapor.token".into(), &token),
+            ("channels.whatsapp.app_secret".into(), &secret),
+        ])
+        .unwrap();
+        assert_eq!(secrets.len(), 2);
+        assert_eq!(secrets.value("destinations.lapor.token").unwrap(), "abc");
+        let unlisted = secrets.get("channels.telegram.token").unwrap_err();
+        assert!(unlisted.contains("channels.telegram.token") && unlisted.contains("does not list"));
+        assert!(!format!("{secrets:?}").contains("s3cr3t"), "{secrets:?}");
+
+        // Every secret that cannot be read is named, not only the first.
+        let (empty, unset) = (file("empty", " \n"), SecretRef::default());
+        let problems = Secrets::read(vec![
+            ("a.token".into(), &token),
+            ("b.token".into(), &empty),
+            ("c.token".into(), &unset),
+        ])
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("b.token") && problems[1].starts_with("c.token"));
     }
 }

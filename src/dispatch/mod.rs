@@ -12,7 +12,7 @@ pub mod reply;
 mod settle;
 pub mod webhook;
 
-use crate::config::{Config, DestinationConfig, DispatchConfig};
+use crate::config::{Config, DestinationConfig, DispatchConfig, Secrets};
 use crate::metrics::Metrics;
 use crate::store::entity::outbox as outbox_row;
 use crate::store::outbox;
@@ -30,7 +30,7 @@ use tokio_util::task::TaskTracker;
 pub struct Destinations(BTreeMap<String, Arc<dyn Destination>>);
 
 impl Destinations {
-    pub fn from_config(config: &Config, store: &Store) -> Result<Self, String> {
+    pub fn from_config(config: &Config, store: &Store, secrets: &Secrets) -> Result<Self, String> {
         let mut map: BTreeMap<String, Arc<dyn Destination>> = BTreeMap::new();
         for (name, dest) in &config.destinations {
             let built: Arc<dyn Destination> = match dest {
@@ -38,11 +38,11 @@ impl Destinations {
                     agency_queue::AgencyQueue::new(agency.clone(), store.clone()),
                 ),
                 DestinationConfig::Lapor(l) => {
-                    let token = l.token.resolve(&format!("destinations.{name}.token"))?;
+                    let token = secrets.get(&format!("destinations.{name}.token"))?;
                     Arc::new(lapor::Lapor::new(l, token)?)
                 }
                 DestinationConfig::Webhook(w) => {
-                    let secret = w.secret.resolve(&format!("destinations.{name}.secret"))?;
+                    let secret = secrets.get(&format!("destinations.{name}.secret"))?;
                     Arc::new(webhook::Webhook::new(w, secret)?)
                 }
                 DestinationConfig::Email(e) => {
@@ -50,7 +50,7 @@ impl Destinations {
                         format!("destinations.{name}: kind = \"email\" sends through [channels.email.smtp], which is not configured")
                     })?;
                     Arc::new(email::EmailDestination::new(
-                        crate::channels::email::smtp_sender(channel, None)?,
+                        crate::channels::email::smtp_sender(channel, None, secrets)?,
                         e.clone(),
                         store.clone(),
                         crate::intake::attachments::AttachmentStore::new(&config.attachments.dir),

@@ -9,6 +9,7 @@ mod worker;
 pub use config::{EmailConfig, ImapConfig, SmtpConfig};
 
 use super::{ChannelContext, ChannelParts, Worker};
+use crate::config::Secrets;
 use crate::store::Store;
 use adapters::email::{ImapSettings, SmtpSender, SmtpSettings};
 use adapters::EmailAddress;
@@ -18,16 +19,15 @@ use std::time::Duration;
 
 /// The SMTP sender for `config`; `store` lets replies thread under the
 /// message they answer.
-pub fn smtp_sender(config: &EmailConfig, store: Option<Store>) -> Result<SmtpSender, String> {
+pub fn smtp_sender(
+    config: &EmailConfig,
+    store: Option<Store>,
+    secrets: &Secrets,
+) -> Result<SmtpSender, String> {
     let s = &config.smtp;
     let key = "channels.email.smtp";
     let password = match &s.password {
-        Some(secret) => Some(
-            secret
-                .resolve(&format!("{key}.password"))?
-                .expose()
-                .to_string(),
-        ),
+        Some(_) => Some(secrets.value(&format!("{key}.password"))?),
         None => None,
     };
     let settings = SmtpSettings {
@@ -49,17 +49,13 @@ pub fn smtp_sender(config: &EmailConfig, store: Option<Store>) -> Result<SmtpSen
 }
 
 pub fn build(config: &EmailConfig, ctx: &ChannelContext) -> Result<ChannelParts, String> {
-    let sender = smtp_sender(config, Some(ctx.store.clone()))?;
+    let sender = smtp_sender(config, Some(ctx.store.clone()), &ctx.secrets)?;
     let mut parts = ChannelParts {
         senders: vec![Arc::new(sender)],
         ..Default::default()
     };
     if let Some(imap) = &config.imap {
-        let password = imap
-            .password
-            .resolve("channels.email.imap.password")?
-            .expose()
-            .to_string();
+        let password = ctx.secrets.value("channels.email.imap.password")?;
         let settings = ImapSettings {
             host: imap.host.clone(),
             port: imap.port(),

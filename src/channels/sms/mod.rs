@@ -19,6 +19,7 @@ pub use limits::RateLimits;
 pub use media::MediaConfig;
 
 use super::{ChannelContext, ChannelParts, Worker};
+use crate::config::Secrets;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -65,10 +66,6 @@ pub(crate) struct SmsChannel {
     pub part_check: Duration,
 }
 
-fn resolve(secret: &crate::config::SecretRef, key: &str) -> Result<String, String> {
-    secret.resolve(key).map(|s| s.expose().to_string())
-}
-
 /// What one configured instance adds: how it reads webhooks, how it
 /// sends replies, and the credentials of its media host.
 struct Built {
@@ -77,13 +74,13 @@ struct Built {
     media: Option<media::Credentials>,
 }
 
-fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
+fn build_instance(i: usize, config: &InstanceConfig, secrets: &Secrets) -> Result<Built, String> {
     let key = format!("channels.sms.instances[{i}]");
     let mut media = None;
     let (provider, sender): (Provider, Option<Arc<dyn ReplySender>>) = match config {
         InstanceConfig::Kannel(c) => {
             let token = match &c.token {
-                Some(t) => Some(resolve(t, &format!("{key}.token"))?),
+                Some(_) => Some(secrets.value(&format!("{key}.token"))?),
                 None => None,
             };
             let allow =
@@ -97,7 +94,7 @@ fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
                     timeout: Duration::from_secs(c.timeout_secs),
                 },
                 c.username.clone(),
-                resolve(&c.password, &format!("{key}.password"))?,
+                secrets.value(&format!("{key}.password"))?,
                 token.clone(),
             )
             .map_err(|e| format!("{key}: {e}"))?;
@@ -107,7 +104,7 @@ fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
             )
         }
         InstanceConfig::Twilio(c) => {
-            let token = resolve(&c.auth_token, &format!("{key}.auth_token"))?;
+            let token = secrets.value(&format!("{key}.auth_token"))?;
             let public_url = c
                 .public_url
                 .as_ref()
@@ -139,10 +136,7 @@ fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
         }
         InstanceConfig::Smssync(c) => (
             Provider::SmsSync {
-                inbound: SmsSyncInbound::new(
-                    &c.name,
-                    resolve(&c.secret, &format!("{key}.secret"))?,
-                ),
+                inbound: SmsSyncInbound::new(&c.name, secrets.value(&format!("{key}.secret"))?),
                 hand_over: phone::HandOver {
                     batch: c.batch,
                     confirm_timeout: std::time::Duration::from_secs(c.confirm_timeout_secs),
@@ -152,7 +146,7 @@ fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
         ),
         InstanceConfig::Mapped(c) => {
             let secret = match &c.secret {
-                Some(s) => Some(resolve(s, &format!("{key}.secret"))?),
+                Some(_) => Some(secrets.value(&format!("{key}.secret"))?),
                 None => None,
             };
             let inbound = MappedInbound::new(&c.name, c.inbound.clone(), secret)
@@ -160,7 +154,7 @@ fn build_instance(i: usize, config: &InstanceConfig) -> Result<Built, String> {
             let sender: Option<Arc<dyn ReplySender>> = match &c.reply {
                 Some(template) => {
                     let token = match &c.reply_token {
-                        Some(t) => Some(resolve(t, &format!("{key}.reply_token"))?),
+                        Some(_) => Some(secrets.value(&format!("{key}.reply_token"))?),
                         None => None,
                     };
                     Some(Arc::new(
@@ -189,7 +183,7 @@ pub fn build(config: &SmsConfig, ctx: &ChannelContext) -> Result<ChannelParts, S
             provider,
             sender,
             media,
-        } = build_instance(i, c)?;
+        } = build_instance(i, c, &ctx.secrets)?;
         if let Some(m) = media {
             media_credentials.insert(c.name().to_string(), m);
         }

@@ -138,7 +138,7 @@ impl TelegramConfig {
 }
 
 pub fn build(config: &TelegramConfig, ctx: &ChannelContext) -> Result<ChannelParts, String> {
-    let token = config.token.resolve("channels.telegram.token")?;
+    let token = ctx.secrets.get("channels.telegram.token")?;
     let request_timeout = Duration::from_secs(config.request_timeout_secs);
     let client = BotClient::new(token.expose(), &config.api_url, request_timeout)
         .map_err(|e| format!("channels.telegram.api_url: {e}"))?;
@@ -164,11 +164,11 @@ pub fn build(config: &TelegramConfig, ctx: &ChannelContext) -> Result<ChannelPar
     };
     match config.mode {
         TelegramMode::Webhook => {
-            let secret = config
+            config
                 .webhook_secret
                 .as_ref()
-                .ok_or("channels.telegram.webhook_secret: required in webhook mode")?
-                .resolve("channels.telegram.webhook_secret")?;
+                .ok_or("channels.telegram.webhook_secret: required in webhook mode")?;
+            let secret = ctx.secrets.get("channels.telegram.webhook_secret")?;
             parts.routes = webhook::routes(handler, secret);
         }
         TelegramMode::Polling => {

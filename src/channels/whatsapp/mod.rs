@@ -26,9 +26,9 @@ use tokio_util::sync::CancellationToken;
 /// Builds the channel; an error names the key at fault.
 pub fn build(config: &WhatsappConfig, ctx: &ChannelContext) -> Result<ChannelParts, String> {
     let k = "channels.whatsapp";
-    let app_secret = config.app_secret.resolve(&format!("{k}.app_secret"))?;
-    let verify_token = config.verify_token.resolve(&format!("{k}.verify_token"))?;
-    let access_token = config.access_token.resolve(&format!("{k}.access_token"))?;
+    let app_secret = ctx.secrets.get(&format!("{k}.app_secret"))?;
+    let verify_token = ctx.secrets.get(&format!("{k}.verify_token"))?;
+    let access_token = ctx.secrets.get(&format!("{k}.access_token"))?;
     let client = GraphClient::new(
         &GraphSettings {
             base_url: config.graph_base_url.clone(),
