@@ -290,6 +290,12 @@ impl TestApp {
                 .then_some(())
         })
         .await;
+        self.agency_posts_status(code, status, Some(note)).await;
+    }
+
+    /// The PUPR agency posts `status` for complaint `code`; it must be
+    /// taken.
+    pub async fn agency_posts_status(&self, code: &str, status: &str, note: Option<&str>) {
         let r = self
             .client
             .post(self.url(&format!("/api/v1/queues/pupr/{code}/status")))

@@ -20,18 +20,6 @@ async fn clocks(app: &TestApp, id: i64) -> Vec<sla_clock::Model> {
         .unwrap()
 }
 
-async fn agency(app: &TestApp, code: &str, status: &str, note: Option<&str>) {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/queues/pupr/{code}/status")))
-        .bearer_auth(PUPR_TOKEN)
-        .json(&serde_json::json!({"status": status, "note": note}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{status}");
-}
-
 async fn clocks_follow_the_complaint_and_restart_on_reopening(backend: Backend) {
     let dir = tempdir();
     let db = TestDb::new(backend, dir.path()).await;
@@ -70,9 +58,10 @@ async fn clocks_follow_the_complaint_and_restart_on_reopening(backend: Backend) 
     // The complaint's nearest due time follows the running clock.
     assert_eq!(due(&app, id).await, Some(all[1].due_at));
 
-    agency(&app, &code, "in_progress", None).await;
+    app.agency_posts_status(&code, "in_progress", None).await;
     assert_eq!(due(&app, id).await, None, "no clock runs while in progress");
-    agency(&app, &code, "resolved", Some("Sudah ditambal")).await;
+    app.agency_posts_status(&code, "resolved", Some("Sudah ditambal"))
+        .await;
     let all = clocks(&app, id).await;
     assert_eq!(all[1].outcome.as_deref(), Some("met"));
     assert_eq!(all[2].clock, "penutupan");
@@ -186,7 +175,8 @@ async fn watcher_warns_once_and_closes_unanswered(backend: Backend) {
     );
 
     // Resolved and never answered: closed by the clock.
-    agency(&app, &code, "resolved", Some("Sudah diangkut")).await;
+    app.agency_posts_status(&code, "resolved", Some("Sudah diangkut"))
+        .await;
     let closure = clocks(&app, id)
         .await
         .into_iter()
