@@ -379,6 +379,9 @@ impl Config {
         if self.database.max_connections == 0 {
             problems.push("database.max_connections: must be at least 1".into());
         }
+        for (key, secret) in self.secrets() {
+            problems.extend(secret.shape_problem(&key));
+        }
         if !self
             .destinations
             .contains_key(&self.dispatch.default_destination)

@@ -62,10 +62,34 @@ impl SecretRef {
                     path.display()
                 )),
             },
-            (Some(_), Some(_)) => Err(format!("{key}: set either `env` or `file`, not both")),
-            (None, None) => Err(format!("{key}: set `env` or `file`")),
+            _ => Err(self.shape_problem(key).unwrap_or_default()),
         }
     }
+
+    /// What is wrong with where the secret is to be read from, before
+    /// anything is read: exactly one of `env` and `file` must be set.
+    pub fn shape_problem(&self, key: &str) -> Option<String> {
+        match (&self.env, &self.file) {
+            (Some(_), None) | (None, Some(_)) => None,
+            (Some(_), Some(_)) => Some(format!("{key}: set either `env` or `file`, not both")),
+            (None, None) => Some(format!(
+                "{key}: required; name where it is read from, e.g. {{ env = \"{}\" }}",
+                env_hint(key)
+            )),
+        }
+    }
+}
+
+/// A variable name to suggest for `key`: `channels.whatsapp.app_secret`
+/// gives `SATUPINTU_WHATSAPP_APP_SECRET`.
+fn env_hint(key: &str) -> String {
+    let key = key.strip_prefix("channels.").unwrap_or(key);
+    let words: Vec<String> = key
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase)
+        .collect();
+    format!("SATUPINTU_{}", words.join("_"))
 }
 
 /// Every secret start-up uses, read once: those [`super::Config::secrets`]
@@ -147,7 +171,17 @@ mod tests {
         assert!(
             e.contains("destinations.lapor.token") && e.contains("SATUPINTU_TEST_SURELY_UNSET")
         );
-        assert!(SecretRef::default().resolve("k").is_err());
+        let none = SecretRef::default().resolve("channels.sms.instances[0].auth_token");
+        assert_eq!(
+            none.unwrap_err(),
+            "channels.sms.instances[0].auth_token: required; name where it is read from, \
+             e.g. { env = \"SATUPINTU_SMS_INSTANCES_0_AUTH_TOKEN\" }"
+        );
+        let both = SecretRef {
+            env: Some("X".into()),
+            file: Some("x".into()),
+        };
+        assert!(both.shape_problem("k").unwrap().contains("not both"));
     }
 
     #[test]

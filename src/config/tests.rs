@@ -66,6 +66,37 @@ token = { env = "X" }
 }
 
 #[test]
+fn every_secret_names_where_it_is_read_from() {
+    let f = write(
+        r#"
+[destinations.lapor]
+kind = "lapor"
+base_url = "https://lapor.example/api"
+token = { env = "X", file = "/run/secrets/lapor" }
+[channels.whatsapp]
+verify_token = { env = "V" }
+access_token = { file = "/run/secrets/wa" }
+[[channels.whatsapp.accounts]]
+phone_number_id = "111111111111111"
+name = "Wali Kota"
+"#,
+    );
+    let e = Config::load(Some(f.path())).unwrap_err().to_string();
+    assert!(
+        e.contains("destinations.lapor.token: set either `env` or `file`, not both"),
+        "{e}"
+    );
+    assert!(
+        e.contains("channels.whatsapp.app_secret: required; name where it is read from, e.g. { env = \"SATUPINTU_WHATSAPP_APP_SECRET\" }"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("verify_token") && !e.contains("access_token"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_missing_file_is_an_error() {
     let e = Config::load(Some(Path::new("/nonexistent/satupintu.toml"))).unwrap_err();
     assert!(e.to_string().contains("file not found"));

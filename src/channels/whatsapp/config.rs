@@ -106,17 +106,6 @@ pub struct TemplateConfig {
     pub language: String,
 }
 
-fn secret_problem(key: &str, secret: &SecretRef) -> Option<String> {
-    match (&secret.env, &secret.file) {
-        (Some(_), None) | (None, Some(_)) => None,
-        (Some(_), Some(_)) => Some(format!("{key}: set either `env` or `file`, not both")),
-        (None, None) => Some(format!(
-            "{key}: required; name where it is read from, e.g. {{ env = \"SATUPINTU_WHATSAPP_{}\" }}",
-            key.rsplit('.').next().unwrap_or("").to_uppercase()
-        )),
-    }
-}
-
 impl WhatsappConfig {
     pub fn secrets(&self) -> Vec<crate::config::NamedSecret<'_>> {
         [
@@ -132,14 +121,9 @@ impl WhatsappConfig {
     /// Cross-field checks; each problem names its key.
     pub fn validate(&self) -> Vec<String> {
         let k = "channels.whatsapp";
-        let mut problems: Vec<String> = [
-            ("app_secret", &self.app_secret),
-            ("verify_token", &self.verify_token),
-            ("access_token", &self.access_token),
-        ]
-        .into_iter()
-        .filter_map(|(name, s)| secret_problem(&format!("{k}.{name}"), s))
-        .collect();
+        // The shape of each secret is checked with every other's
+        // (`Config::validate`).
+        let mut problems = Vec::new();
         match reqwest::Url::parse(&self.graph_base_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
             _ => problems.push(format!("{k}.graph_base_url: must be an http(s) URL")),
@@ -245,10 +229,6 @@ mod tests {
         assert!(valid().validate().is_empty(), "{:?}", valid().validate());
         type Change = Box<dyn Fn(&mut WhatsappConfig)>;
         let cases: Vec<(&str, Change)> = vec![
-            (
-                "channels.whatsapp.app_secret",
-                Box::new(|c| c.app_secret = SecretRef::default()),
-            ),
             (
                 "channels.whatsapp.graph_base_url",
                 Box::new(|c| c.graph_base_url = "graph".into()),
