@@ -8,6 +8,7 @@ pub mod cursors;
 pub mod entity;
 pub mod group;
 pub mod keys;
+pub mod nodelay;
 pub mod outbox;
 pub mod reads;
 pub mod script;
@@ -16,6 +17,7 @@ pub mod wal_sync;
 pub mod writer;
 
 use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
@@ -114,7 +116,20 @@ impl Store {
     /// writers instead of inside their commits.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, DbErr> {
         let Some((url, path)) = sqlite_file(url)? else {
-            let db = Database::connect(options(url.to_string(), max_connections)).await?;
+            let mut options = options(url.to_string(), max_connections);
+            if let Ok(pg) = url.parse::<PgConnectOptions>() {
+                // After each new connection (the pool's own hook; nothing
+                // else of the gateway sets one).
+                let peers = nodelay::server_addresses(pg.get_host(), pg.get_port()).await;
+                options.map_sqlx_postgres_pool_opts(move |pool| {
+                    let peers = peers.clone();
+                    pool.after_connect(move |_, _| {
+                        nodelay::set_on_sockets_to(&peers);
+                        Box::pin(async { Ok(()) })
+                    })
+                });
+            }
+            let db = Database::connect(options).await?;
             return Ok(Store {
                 db,
                 group: None,

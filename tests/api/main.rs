@@ -30,6 +30,7 @@ mod intake_batch;
 mod schema_migrations;
 mod ops;
 mod pages;
+mod postgres_sockets;
 mod query_plans;
 mod queues;
 mod routing;
