@@ -86,23 +86,28 @@ impl IndexSync {
     /// One look at what changed since the cursor.
     pub async fn pass(&mut self) -> Result<Pass, DbErr> {
         let since = self.cursor - overlap();
-        let changed: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = complaint::Entity::find()
+        type Changed = (i64, DateTime<Utc>, DateTime<Utc>, Option<i64>);
+        let changed: Vec<Changed> = complaint::Entity::find()
             .select_only()
             .column(complaint::Column::Id)
             .column(complaint::Column::UpdatedAt)
             .column(complaint::Column::CreatedAt)
+            .column(complaint::Column::DuplicateOf)
             .filter(complaint::Column::UpdatedAt.gt(since))
             .into_tuple()
             .all(self.store.db())
             .await?;
         let mut fresh = Vec::new();
-        for &(id, at, created) in &changed {
+        for &(id, at, created, duplicate_of) in &changed {
             if self.applied.get(&id) == Some(&at) {
                 continue;
             }
-            if at == created && self.dedup.contains(id) {
-                // Unchanged since this gateway indexed it on intake: the
-                // bulk of what a busy gateway sees here, and nothing to do.
+            let indexed = self.dedup.contains(id);
+            // Unchanged since it was written: indexed on intake (by this
+            // gateway), or a report joined to another from the start,
+            // which no index holds. The bulk of what a busy gateway sees
+            // here, and nothing to do.
+            if at == created && (indexed || duplicate_of.is_some()) {
                 self.applied.insert(id, at);
                 continue;
             }
@@ -119,7 +124,7 @@ impl IndexSync {
                 self.applied.insert(c.id, c.updated_at);
             }
         }
-        if let Some(latest) = changed.iter().map(|(_, at, _)| *at).max() {
+        if let Some(latest) = changed.iter().map(|(_, at, _, _)| *at).max() {
             self.cursor = self.cursor.max(latest);
         }
         let keep_from = self.cursor - overlap();

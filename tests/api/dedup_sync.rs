@@ -50,6 +50,80 @@ fn cli(config: &Path, args: &[&str]) {
     assert!(ok, "{args:?}: {out}{err}");
 }
 
+/// A look at the database reads in full only the complaints changed
+/// since they were written: not the first reports this gateway indexed
+/// on intake, nor the reports joined to another from the start (which no
+/// index holds), however many there are.
+async fn a_look_reads_only_what_changed_after_it_was_written(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let mut config = test_config(&db, dir.path(), None);
+    config.dedup.enabled = true;
+    // Nothing forwards the complaints meanwhile (a forward changes them).
+    config.dispatch.enabled = false;
+    let app = TestApp::spawn(config).await;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let first = app
+        .intake
+        .accept(sms("s1", "081277770001", STREET_LAMP))
+        .await
+        .unwrap();
+    let joined = app
+        .intake
+        .accept(sms("s2", "081277770002", STREET_LAMP))
+        .await
+        .unwrap();
+    let (first, joined) = (
+        row(&app.store, first.tracking_code.unwrap().as_str()).await,
+        row(&app.store, joined.tracking_code.unwrap().as_str()).await,
+    );
+    assert_eq!(
+        joined.duplicate_of,
+        Some(first.id),
+        "the second joins the first"
+    );
+
+    // An index built from the database, as at start, followed by looks.
+    let config = satupintu::config::DedupConfig {
+        enabled: true,
+        ..Default::default()
+    };
+    let dedup = std::sync::Arc::new(satupintu::dedup::Dedup::new(config));
+    assert_eq!(dedup.rebuild(app.store.db()).await.unwrap(), 1);
+    let mut sync = satupintu::dedup::sync::IndexSync::new(
+        app.store.clone(),
+        dedup,
+        satupintu::metrics::Metrics::new(),
+        std::time::Duration::from_secs(1),
+        before,
+    );
+    let pass = sync.pass().await.unwrap();
+    assert_eq!(
+        pass.read, 0,
+        "nothing changed after it was written: {pass:?}"
+    );
+
+    // A change after writing is read, once.
+    satupintu::store::complaints::set_status(
+        app.store.db(),
+        &first,
+        satupintu::complaint::Status::Closed,
+        "operator:tester",
+        None,
+        chrono::Utc::now() + chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    let pass = sync.pass().await.unwrap();
+    assert_eq!(
+        (pass.read, pass.indexed),
+        (1, 0),
+        "the closed report leaves the index"
+    );
+    assert_eq!(sync.pass().await.unwrap().read, 0);
+    app.stop().await;
+}
+
 async fn command_line_changes_reach_the_running_gateway(backend: Backend) {
     let dir = tempdir();
     let db = TestDb::new(backend, dir.path()).await;
@@ -118,4 +192,7 @@ async fn command_line_changes_reach_the_running_gateway(backend: Backend) {
     assert!(gateway.terminate().success());
 }
 
-on_both_backends!(command_line_changes_reach_the_running_gateway);
+on_both_backends!(
+    command_line_changes_reach_the_running_gateway,
+    a_look_reads_only_what_changed_after_it_was_written,
+);
