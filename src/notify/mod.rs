@@ -5,10 +5,10 @@
 pub mod texts;
 pub mod unreachable;
 
-use crate::store::entity::outbox;
+use crate::store::entity::{citizen_address, outbox};
 use adapters::{Channel, InboundMessage, WhatsappUserId};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 pub use texts::MessageLanguage;
 
@@ -80,6 +80,20 @@ pub fn address_kind(channel: Channel, recipient: &str) -> &'static str {
         Channel::Whatsapp if WhatsappUserId::parse(recipient).is_ok() => "whatsapp_user",
         _ => address_kinds(channel)[0],
     }
+}
+
+/// The stored row of `recipient`, a recipient on `channel`; none when no
+/// citizen has that address.
+pub async fn stored_address<C: ConnectionTrait>(
+    db: &C,
+    channel: Channel,
+    recipient: &str,
+) -> Result<Option<citizen_address::Model>, DbErr> {
+    citizen_address::Entity::find()
+        .filter(citizen_address::Column::Kind.eq(address_kind(channel, recipient)))
+        .filter(citizen_address::Column::Address.eq(recipient))
+        .one(db)
+        .await
 }
 
 /// The address kinds `channel` sends to, the one to prefer first.

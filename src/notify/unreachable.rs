@@ -10,7 +10,7 @@
 //! mark ends when the citizen writes on that channel again (they
 //! unblocked the bot, fixed their mailbox).
 
-use super::{address_kind, enqueue, FallbackRoute, MessagePayload, NewMessage};
+use super::{enqueue, stored_address, FallbackRoute, MessagePayload, NewMessage};
 use crate::store::complaints::add_message_event;
 use crate::store::entity::{citizen_address, outbox as outbox_row};
 use adapters::{Address, Channel};
@@ -51,22 +51,14 @@ async fn set_marks<C: ConnectionTrait>(
     update.exec(db).await.map(|_| ())
 }
 
-/// Marks `recipient` unreachable on `channel`.
+/// Marks `address` unreachable on `channel`.
 async fn mark<C: ConnectionTrait>(
     db: &C,
+    address: &citizen_address::Model,
     channel: Channel,
-    recipient: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let Some(address) = citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(address_kind(channel, recipient)))
-        .filter(citizen_address::Column::Address.eq(recipient))
-        .one(db)
-        .await?
-    else {
-        return Ok(());
-    };
-    let mut on: Vec<&str> = marks(&address).collect();
+    let mut on: Vec<&str> = marks(address).collect();
     if !on.contains(&channel.as_str()) {
         on.push(channel.as_str());
     }
@@ -111,34 +103,34 @@ pub async fn unreachable<C: ConnectionTrait>(
     else {
         return Ok(());
     };
-    if let Some(recipient) = &row.recipient {
-        mark(db, channel, recipient, now).await?;
+    let address = match &row.recipient {
+        Some(recipient) => stored_address(db, channel, recipient).await?,
+        None => None,
+    };
+    if let Some(address) = &address {
+        mark(db, address, channel, now).await?;
     }
     let data = serde_json::json!({"outbox_id": row.id, "channel": row.channel});
     let note = Some(reason.to_string());
     add_message_event(db, row, actor, "message_unreachable", note, data, now).await?;
-    fall_back(db, fallback, row, channel, actor, now).await
+    match address {
+        Some(address) => fall_back(db, fallback, row, &address, channel, actor, now).await,
+        None => Ok(()),
+    }
 }
 
-/// Sends `row`'s message again on the citizen's next channel, so the
-/// timeline shows what reached whom.
+/// Sends `row`'s message again on the next channel of the citizen at
+/// `address`, so the timeline shows what reached whom.
 async fn fall_back<C: ConnectionTrait>(
     db: &C,
     fallback: &[FallbackRoute],
     row: &outbox_row::Model,
+    address: &citizen_address::Model,
     channel: Channel,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let (Some(recipient), Some(payload)) = (&row.recipient, &row.payload) else {
-        return Ok(());
-    };
-    let Some(address) = citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(address_kind(channel, recipient)))
-        .filter(citizen_address::Column::Address.eq(recipient.as_str()))
-        .one(db)
-        .await?
-    else {
+    let Some(payload) = &row.payload else {
         return Ok(());
     };
     let route =

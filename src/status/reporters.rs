@@ -3,7 +3,7 @@
 //! on the first fallback channel where they have a reachable address.
 
 use crate::notify::unreachable::reachable_on;
-use crate::notify::{address_kind, address_kinds, FallbackRoute};
+use crate::notify::{address_kinds, stored_address, FallbackRoute};
 use crate::store::entity::{citizen_address, complaint, inbound_message};
 use adapters::Channel;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
@@ -26,10 +26,7 @@ async fn reachable_address<C: ConnectionTrait>(
     channel: Channel,
     address: &str,
 ) -> Result<Option<citizen_address::Model>, DbErr> {
-    Ok(citizen_address::Entity::find()
-        .filter(citizen_address::Column::Kind.eq(address_kind(channel, address)))
-        .filter(citizen_address::Column::Address.eq(address))
-        .one(db)
+    Ok(stored_address(db, channel, address)
         .await?
         .filter(|a| reachable_on(a, channel)))
 }
