@@ -51,27 +51,41 @@ async fn sent_acknowledgment(
     (row, wamid)
 }
 
-async fn window_closed_failure_waits_until_the_citizen_writes(backend: Backend) {
-    let (_dir, _db, graph, config) = setup(backend).await;
-    let app = TestApp::spawn(config).await;
-    let first = webhook(
-        MAYOR,
-        vec![text(SITI, "wamid.W1", "Got mampet di Jl. Sudirman")],
-        vec![],
-    );
-    assert_eq!(post(&app, &first).await.status(), 200);
+/// Siti's first message `body` as `wamid`: its tracking code, and the
+/// acknowledgment's outbox row and wamid once it went out.
+async fn acknowledged(
+    app: &TestApp,
+    graph: &crate::graph_standin::GraphStandin,
+    wamid: &str,
+    body: &str,
+) -> (String, outbox::Model, String) {
+    let first = webhook(MAYOR, vec![text(SITI, wamid, body)], vec![]);
+    assert_eq!(post(app, &first).await.status(), 200);
     let code = app.complaints().await[0].tracking_code.clone();
-    let (ack, wamid) = sent_acknowledgment(&app, &graph).await;
+    let (ack, wamid) = sent_acknowledgment(app, graph).await;
+    (code, ack, wamid)
+}
 
-    let failed = webhook(
+/// Meta's report that the message `wamid` failed with `code`.
+fn failure(wamid: &str, code: i64, title: &str) -> serde_json::Value {
+    webhook(
         MAYOR,
         vec![],
         vec![status(
-            &wamid,
+            wamid,
             "failed",
-            json!([{"code": 131047, "title": "Re-engagement message"}]),
+            json!([{"code": code, "title": title}]),
         )],
-    );
+    )
+}
+
+async fn window_closed_failure_waits_until_the_citizen_writes(backend: Backend) {
+    let (_dir, _db, graph, config) = setup(backend).await;
+    let app = TestApp::spawn(config).await;
+    let (code, ack, wamid) =
+        acknowledged(&app, &graph, "wamid.W1", "Got mampet di Jl. Sudirman").await;
+
+    let failed = failure(&wamid, 131047, "Re-engagement message");
     assert_eq!(post(&app, &failed).await.status(), 200);
     let held = row(&app, ack.id).await;
     assert_eq!(held.state, "waiting");
@@ -135,24 +149,15 @@ async fn undeliverable_on_whatsapp_goes_by_sms(backend: Backend) {
         account: "twilio".into(),
     }];
     let app = TestApp::spawn(config).await;
-    let first = webhook(
-        MAYOR,
-        vec![text(SITI, "wamid.U1", "Lampu jalan mati di Jl. Gajah Mada")],
-        vec![],
-    );
-    assert_eq!(post(&app, &first).await.status(), 200);
-    let code = app.complaints().await[0].tracking_code.clone();
-    let (ack, wamid) = sent_acknowledgment(&app, &graph).await;
+    let (code, ack, wamid) = acknowledged(
+        &app,
+        &graph,
+        "wamid.U1",
+        "Lampu jalan mati di Jl. Gajah Mada",
+    )
+    .await;
 
-    let failed = webhook(
-        MAYOR,
-        vec![],
-        vec![status(
-            &wamid,
-            "failed",
-            json!([{"code": 131026, "title": "Message undeliverable"}]),
-        )],
-    );
+    let failed = failure(&wamid, 131026, "Message undeliverable");
     assert_eq!(post(&app, &failed).await.status(), 200);
     let by_sms = eventually("the acknowledgment by SMS", 30, || async {
         sms_api
