@@ -137,7 +137,10 @@ pub async fn gateway(p: &Params, backend: &Backend, kind: Kind, end_to_end: bool
     let mut rereports = batch.rereports;
 
     if !end_to_end {
-        let rate = (r.rps / 2.0).max(1.0);
+        let rate = std::env::var("SATUPINTU_BENCH_OPEN_RATE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or((r.rps / 2.0).max(1.0));
         let half = bodies::batch(&p.root, kind, p.requests, 13, &p.app_secret);
         let slow = load::open(&url, &half, rate).await;
         accepted += slow.accepted();

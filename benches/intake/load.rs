@@ -152,14 +152,35 @@ pub async fn open(url: &str, batch: &Batch, rate: f64) -> Outcome {
         })
         .collect();
     let (mut lat, mut errors, mut first) = (Vec::new(), 0, None);
-    for t in tasks {
+    let mut timeline = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
         match t.await.expect("open-loop request") {
-            Ok(us) => lat.push(us),
+            Ok(us) => {
+                lat.push(us);
+                timeline.push((interval * i as u32, us));
+            }
             Err(e) => {
                 errors += 1;
                 first = first.or(Some(e));
             }
         }
     }
+    write_timeline(&timeline);
     collect(vec![(lat, errors, first)], batch.requests.len(), started)
+}
+
+/// With SATUPINTU_BENCH_TIMELINE set to a file, writes each answered
+/// open-loop request's scheduled start and latency there (milliseconds,
+/// tab-separated), to tell where in a run the slow requests fall.
+fn write_timeline(timeline: &[(Duration, u64)]) {
+    let Ok(path) = std::env::var("SATUPINTU_BENCH_TIMELINE") else {
+        return;
+    };
+    let lines: String = timeline
+        .iter()
+        .map(|(at, us)| format!("{:.3}\t{:.3}\n", at.as_secs_f64() * 1e3, *us as f64 / 1e3))
+        .collect();
+    if let Err(e) = std::fs::write(&path, lines) {
+        eprintln!("cannot write the timeline to {path}: {e}");
+    }
 }

@@ -14,7 +14,10 @@
 //! (32), SATUPINTU_BENCH_SEEDED (complaints in the seeded database; unset
 //! or 0 skips that case: seeding 1000000 takes one to two minutes and
 //! 5.4 GB of disk), SATUPINTU_TEST_DATABASE_URL (PostgreSQL
-//! admin URL; its cases are skipped with a notice when unreachable).
+//! admin URL; its cases are skipped with a notice when unreachable),
+//! SATUPINTU_BENCH_OPEN_RATE (requests per second of the open-loop run;
+//! unset: half the closed loop's), SATUPINTU_BENCH_TIMELINE (a file to
+//! write each open-loop request's scheduled start and latency to).
 //! Results go to target/bench/intake-<unix time>.json.
 
 mod bodies;
