@@ -38,7 +38,13 @@ pub struct Job {
 
 struct Queued {
     job: Job,
-    reply: oneshot::Sender<Result<Accepted, IntakeError>>,
+    reply: oneshot::Sender<Result<Written, IntakeError>>,
+}
+
+/// A committed message: its answer, and when its batch was written.
+struct Written {
+    processed: Processed,
+    at: DateTime<Utc>,
 }
 
 /// The queue in front of the writer, started with the first message.
@@ -54,7 +60,14 @@ impl Batcher {
     /// written to its end even when the caller stops waiting (a client that
     /// hung up), so what it commits is committed whole and answered on a
     /// retry.
+    ///
+    /// A first report is put in the duplicate index here, by the caller,
+    /// before it answers: the writer thread, which every batch's writes
+    /// wait for, does not spend its time on the index. A caller that stops
+    /// waiting leaves that to the index's sync with the database, which
+    /// indexes every first report it has not seen within seconds.
     pub async fn submit(&self, job: Job) -> Result<Accepted, IntakeError> {
+        let dedup = job.intake.dedup.clone();
         let queue = self.queue.get_or_init(|| {
             let store = &job.intake.store;
             // SQLite has one writer: a second batch forms while the first
@@ -73,7 +86,11 @@ impl Batcher {
             .send(Queued { job, reply })
             .await
             .map_err(|_| stopped())?;
-        answer.await.unwrap_or_else(|_| Err(stopped()))
+        let written = answer.await.unwrap_or_else(|_| Err(stopped()))?;
+        if let Some((id, sig)) = written.processed.remember {
+            dedup.remember(id, sig, written.at);
+        }
+        Ok(written.processed.accepted)
     }
 }
 
@@ -168,12 +185,7 @@ async fn write(mut batch: Vec<Queued>, slot: Slot) {
         }
     };
     for (queued, result) in batch.into_iter().zip(results) {
-        let answer = result.map(|p| {
-            if let Some((id, sig)) = p.remember {
-                intake.dedup.remember(id, sig, now);
-            }
-            p.accepted
-        });
+        let answer = result.map(|processed| Written { processed, at: now });
         // The caller may have stopped waiting; what committed stays.
         let _ = queued.reply.send(answer);
     }

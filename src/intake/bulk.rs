@@ -107,7 +107,7 @@ pub async fn choose<C: ConnectionTrait>(
             identity::known_addresses_query(&wanted).build(backend),
         );
     }
-    let candidates = lsh_candidates(intake, jobs, &chosen);
+    let candidates = lsh_candidates(jobs, &chosen);
     let ids: HashSet<i64> = candidates
         .iter()
         .flat_map(|(_, ids)| ids)
@@ -177,6 +177,7 @@ fn link_within(intake: &Intake, jobs: &[&Job], picks: &mut [Pick], now: DateTime
             Some(Plan::Message(Ahead {
                 sig: Some(sig),
                 decision,
+                ..
             })) => Some((
                 sig,
                 duplicates::report_of(None, &jobs[pick.index].msg, decision, now),
@@ -233,21 +234,13 @@ fn delivered_before(answers: &mut Answers) -> Result<HashSet<(String, String)>, 
         .collect()
 }
 
-/// The stored reports the duplicate index finds near each of `chosen`,
-/// most similar first; only jobs with any.
-fn lsh_candidates(intake: &Intake, jobs: &[&Job], chosen: &[usize]) -> Vec<(usize, Vec<i64>)> {
+/// The first reports the duplicate index found near each of `chosen` when
+/// it arrived, most similar first; only jobs with any.
+fn lsh_candidates(jobs: &[&Job], chosen: &[usize]) -> Vec<(usize, Vec<i64>)> {
     chosen
         .iter()
         .filter_map(|&i| match &jobs[i].plan {
-            Some(Plan::Message(Ahead { sig: Some(sig), .. })) => {
-                let ids: Vec<i64> = intake
-                    .dedup
-                    .candidates(sig)
-                    .into_iter()
-                    .map(|c| c.0)
-                    .collect();
-                (!ids.is_empty()).then_some((i, ids))
-            }
+            Some(Plan::Message(Ahead { near, .. })) if !near.is_empty() => Some((i, near.clone())),
             _ => None,
         })
         .collect()

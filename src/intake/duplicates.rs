@@ -142,25 +142,24 @@ pub async fn record_repeat<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The first report of the same problem by another citizen, if any: LSH
-/// candidates near enough in text, then place, time and category checked
-/// on their stored rows.
+/// The first report of the same problem by another citizen, if any: of
+/// `near` (first reports near enough in text, most similar first; see
+/// [`super::fresh::Ahead`]), the first whose stored row has the same
+/// place, time and category.
 pub async fn find_first<C: ConnectionTrait>(
     db: &C,
     dedup: &Dedup,
     citizen_id: Option<i64>,
     msg: &InboundMessage,
     decision: &Decision,
-    sig: &Signature,
+    near: &[i64],
     now: DateTime<Utc>,
 ) -> Result<Option<complaint::Model>, DbErr> {
-    let candidates = dedup.candidates(sig);
-    if candidates.is_empty() {
+    if near.is_empty() {
         return Ok(None);
     }
-    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
-    let rows = self::candidates(db, ids.iter().copied()).await?;
-    match first_among(dedup, citizen_id, msg, decision, &ids, &rows, now) {
+    let rows = self::candidates(db, near.iter().copied()).await?;
+    match first_among(dedup, citizen_id, msg, decision, near, &rows, now) {
         Some(first) => complaint::Entity::find_by_id(first.id).one(db).await,
         None => Ok(None),
     }

@@ -17,10 +17,16 @@ use sea_orm::{ConnectionTrait, DbErr};
 /// What a new complaint needs that is pure computation, worked out before
 /// the transaction so writers hold the one SQLite writer slot only for
 /// their statements: the routing decision (category, area and priority are
-/// on the row from the start) and the text's signature.
+/// on the row from the start), the text's signature, and the first reports
+/// whose text is near it.
 pub struct Ahead {
     pub decision: Decision,
     pub sig: Option<Signature>,
+    /// Indexed first reports near enough in text, most similar first: every
+    /// first report answered before this message arrived (the index holds
+    /// one before its sender is answered). Reports written in the same
+    /// batch are compared with each other when it is written.
+    pub near: Vec<i64>,
 }
 
 impl Ahead {
@@ -32,9 +38,18 @@ impl Ahead {
             true => dedup.signature_of(&text),
             false => None,
         };
+        let near = match &sig {
+            Some(sig) => dedup
+                .candidates(sig)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+            None => Vec::new(),
+        };
         Ahead {
             decision: intake.routing.decide_ahead(msg, text),
             sig,
+            near,
         }
     }
 }
@@ -51,7 +66,11 @@ pub async fn handle<C: ConnectionTrait>(
     ahead: Ahead,
     now: DateTime<Utc>,
 ) -> Result<(complaint::Model, Outcome, Option<(i64, Signature)>), DbErr> {
-    let Ahead { decision, sig } = ahead;
+    let Ahead {
+        decision,
+        sig,
+        near,
+    } = ahead;
     intake.routing.count(&decision);
     let dedup = &intake.dedup;
     let citizen_id = sender.map(|s| s.citizen_id);
@@ -76,12 +95,7 @@ pub async fn handle<C: ConnectionTrait>(
         duplicates::record_repeat(db, &intake.notifier, &c, msg, now).await?;
         return Ok((c, Outcome::Repeated, None));
     }
-    let first = match &sig {
-        Some(sig) => {
-            duplicates::find_first(db, dedup, citizen_id, msg, &decision, sig, now).await?
-        }
-        None => None,
-    };
+    let first = duplicates::find_first(db, dedup, citizen_id, msg, &decision, &near, now).await?;
     // A first report's verification clock is its nearest due time.
     let due = first.is_none().then(|| intake.sla.verify_due(now));
     let (c, _) = create::complaint(
