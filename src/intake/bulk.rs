@@ -143,11 +143,14 @@ pub async fn choose<C: ConnectionTrait>(
             .addresses()
             .all(|a| !known.contains(&(a.kind().to_string(), a.value())))
     });
-    let rows: Vec<Candidate> = answers
-        .take(CANDIDATES)
-        .iter()
-        .map(|row| Candidate::from_query_result(row, ""))
-        .collect::<Result<_, _>>()?;
+    // Read once per batch; each job looks its candidates up by id.
+    let rows = duplicates::by_id(
+        answers
+            .take(CANDIDATES)
+            .iter()
+            .map(|row| Candidate::from_query_result(row, ""))
+            .collect::<Result<_, _>>()?,
+    );
     let mut firsts = firsts(intake, jobs, &chosen, candidates, &rows, now);
     let mut picks: Vec<Pick> = chosen
         .into_iter()
@@ -253,7 +256,7 @@ fn firsts(
     jobs: &[&Job],
     chosen: &[usize],
     candidates: Vec<(usize, Vec<i64>)>,
-    rows: &[Candidate],
+    rows: &HashMap<i64, Candidate>,
     now: DateTime<Utc>,
 ) -> HashMap<usize, First> {
     let dedup = &intake.dedup;

@@ -15,6 +15,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder,
     SelectModel, Selector,
 };
+use std::collections::HashMap;
 
 /// Statuses a complaint can still be repeated or joined in.
 fn is_live(c: &complaint::Model) -> bool {
@@ -158,34 +159,36 @@ pub async fn find_first<C: ConnectionTrait>(
     if near.is_empty() {
         return Ok(None);
     }
-    let rows = self::candidates(db, near.iter().copied()).await?;
+    let rows = by_id(self::candidates(db, near.iter().copied()).await?);
     match first_among(dedup, citizen_id, msg, decision, near, &rows, now) {
         Some(first) => complaint::Entity::find_by_id(first.id).one(db).await,
         None => Ok(None),
     }
 }
 
+/// Candidate rows by complaint id, for [`first_among`].
+pub fn by_id(rows: Vec<Candidate>) -> HashMap<i64, Candidate> {
+    rows.into_iter().map(|c| (c.id, c)).collect()
+}
+
 /// The first of `candidates` (ids, most similar first) whose stored row
-/// (among `rows`) is a live first report of the same problem: place, time
-/// and category.
+/// (in `rows`, by id) is a live first report of the same problem: place,
+/// time and category.
 pub fn first_among<'r>(
     dedup: &Dedup,
     citizen_id: Option<i64>,
     msg: &InboundMessage,
     decision: &Decision,
     candidates: &[i64],
-    rows: &'r [Candidate],
+    rows: &'r HashMap<i64, Candidate>,
     now: DateTime<Utc>,
 ) -> Option<&'r Candidate> {
     let new = report_of(citizen_id, msg, decision, now);
-    candidates
-        .iter()
-        .filter_map(|id| rows.iter().find(|c| c.id == *id))
-        .find(|c| {
-            c.duplicate_of.is_none()
-                && is_live_status(&c.status)
-                && dedup.same_problem(&new, &c.report())
-        })
+    candidates.iter().filter_map(|id| rows.get(id)).find(|c| {
+        c.duplicate_of.is_none()
+            && is_live_status(&c.status)
+            && dedup.same_problem(&new, &c.report())
+    })
 }
 
 /// What judging a new message as a report of the same problem needs:
