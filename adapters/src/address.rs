@@ -2,7 +2,6 @@
 //! constructor, so a value once held is valid and already normalised.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
@@ -73,30 +72,13 @@ impl PhoneE164 {
             Err(AddressError::Phone(input.to_string()))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for PhoneE164 {
-    type Error = AddressError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::from_international_digits(&value)
-    }
-}
-
-impl From<PhoneE164> for String {
-    fn from(value: PhoneE164) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for PhoneE164 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+checked_string!(
+    PhoneE164,
+    PhoneE164::from_international_digits,
+    AddressError
+);
 
 /// An e-mail address with its domain lower-cased (the local part is kept
 /// as written: RFC 5321 leaves its case to the receiving server).
@@ -127,30 +109,9 @@ impl EmailAddress {
             Err(bad())
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for EmailAddress {
-    type Error = AddressError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<EmailAddress> for String {
-    fn from(value: EmailAddress) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for EmailAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+checked_string!(EmailAddress, EmailAddress::parse, AddressError);
 
 /// A WhatsApp business-scoped user id (BSUID): how WhatsApp names a user
 /// to one business, and the only address of a citizen who hides their
@@ -178,30 +139,9 @@ impl WhatsappUserId {
             Err(bad())
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for WhatsappUserId {
-    type Error = AddressError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<WhatsappUserId> for String {
-    fn from(value: WhatsappUserId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for WhatsappUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+checked_string!(WhatsappUserId, WhatsappUserId::parse, AddressError);
 
 /// Where a citizen can be reached; the kind names the address space.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

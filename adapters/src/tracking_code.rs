@@ -7,7 +7,6 @@
 //! characters change the sum and are caught.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 pub const ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 pub const DATA_LEN: usize = 9;
@@ -75,30 +74,9 @@ impl TrackingCode {
         }
         Ok(TrackingCode(cleaned))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for TrackingCode {
-    type Error = TrackingCodeError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<TrackingCode> for String {
-    fn from(value: TrackingCode) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for TrackingCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+checked_string!(TrackingCode, TrackingCode::parse, TrackingCodeError);
 
 #[cfg(test)]
 mod tests {
