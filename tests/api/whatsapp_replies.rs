@@ -76,19 +76,7 @@ async fn closed_window_without_template_waits_until_the_citizen_writes(backend: 
         vec![],
     );
     assert_eq!(post(&app, &again).await.status(), 200);
-    let row = eventually("the held acknowledgment to go", 20, || async {
-        outbox::Entity::find_by_id(waiting.id)
-            .one(app.store.db())
-            .await
-            .unwrap()
-            .filter(|r| r.state == "delivered")
-    })
-    .await;
-    let sent = graph.sent();
-    let held = sent
-        .iter()
-        .find(|s| Some(&s.wamid) == row.external_ref.as_ref())
-        .expect("the held message reached the stand-in");
+    let held = delivered_send(&app, &graph, waiting.id).await;
     assert_eq!((held.phone_number_id.as_str(), held.to()), (MAYOR, SITI));
     assert_eq!(held.body["type"], "text");
     assert!(held.text().contains(&code));

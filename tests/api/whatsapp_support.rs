@@ -7,6 +7,8 @@ use crate::helpers::*;
 use adapters::whatsapp::{sign, SIGNATURE_HEADER};
 use satupintu::channels::whatsapp::{AccountConfig, TemplateConfig, WhatsappConfig};
 use satupintu::config::Config;
+use satupintu::store::entity::outbox;
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 use std::path::Path;
 use tempfile::TempDir;
@@ -133,7 +135,6 @@ pub async fn post_raw(
     req.send().await.unwrap()
 }
 
-/// Waits until the stand-in has received `n` messages.
 /// Waits for `n` acknowledgments sent to WhatsApp (status updates, such as
 /// "forwarded" once the complaint is delivered, are left out).
 pub async fn sends(graph: &GraphStandin, n: usize) -> Vec<crate::graph_standin::Sent> {
@@ -146,6 +147,28 @@ pub async fn sends(graph: &GraphStandin, n: usize) -> Vec<crate::graph_standin::
         },
     )
     .await
+}
+
+/// Waits until outbox row `id` is delivered and returns what the stand-in
+/// received for it (matched by the message id the Graph API gave).
+pub async fn delivered_send(
+    app: &TestApp,
+    graph: &GraphStandin,
+    id: i64,
+) -> crate::graph_standin::Sent {
+    let row = eventually(&format!("outbox row {id} to be delivered"), 20, || async {
+        outbox::Entity::find_by_id(id)
+            .one(app.store.db())
+            .await
+            .unwrap()
+            .filter(|r| r.state == "delivered")
+    })
+    .await;
+    graph
+        .sent()
+        .into_iter()
+        .find(|s| Some(&s.wamid) == row.external_ref.as_ref())
+        .expect("the delivered message reached the stand-in")
 }
 
 /// An acknowledgment: the free-form text with the tracking code, or the template.

@@ -169,19 +169,7 @@ async fn message_held_for_the_number_goes_when_the_user_id_writes(backend: Backe
         vec![],
     );
     assert_eq!(post(&app, &again).await.status(), 200);
-    let row = eventually("the held acknowledgment to go", 20, || async {
-        outbox::Entity::find_by_id(held.id)
-            .one(app.store.db())
-            .await
-            .unwrap()
-            .filter(|r| r.state == "delivered")
-    })
-    .await;
-    let sent = graph.sent();
-    let went = sent
-        .iter()
-        .find(|s| Some(&s.wamid) == row.external_ref.as_ref())
-        .expect("the held message reached the stand-in");
+    let went = delivered_send(&app, &graph, held.id).await;
     assert_eq!(
         went.to(),
         SITI,
