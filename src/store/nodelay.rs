@@ -31,24 +31,23 @@ pub async fn server_addresses(host: &str, port: u16) -> Vec<SocketAddr> {
     }
 }
 
-/// A TCP socket of the process: its descriptor, its local address, and
-/// whether `TCP_NODELAY` is on.
+/// A TCP socket of the process: its local address, and whether
+/// `TCP_NODELAY` is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connected {
-    pub fd: i32,
     pub local: SocketAddr,
     pub nodelay: bool,
 }
 
-/// The process's TCP sockets connected to one of `peers`.
+/// Calls `f` with each TCP socket of the process connected to one of
+/// `peers`, and its local address.
 #[cfg(target_os = "linux")]
-pub fn sockets_to(peers: &[SocketAddr]) -> Vec<Connected> {
-    let mut found = Vec::new();
+fn each_socket_to(peers: &[SocketAddr], mut f: impl FnMut(socket2::SockRef<'_>, SocketAddr)) {
     if peers.is_empty() {
-        return found;
+        return;
     }
     let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return found;
+        return;
     };
     for entry in entries.flatten() {
         let Some(fd) = entry
@@ -74,11 +73,21 @@ pub fn sockets_to(peers: &[SocketAddr]) -> Vec<Connected> {
         if !peer.is_some_and(|p| peers.contains(&p)) {
             continue;
         }
-        let local = socket.local_addr().ok().and_then(|a| a.as_socket());
-        if let (Some(local), Ok(nodelay)) = (local, socket.tcp_nodelay()) {
-            found.push(Connected { fd, local, nodelay });
+        if let Some(local) = socket.local_addr().ok().and_then(|a| a.as_socket()) {
+            f(socket, local);
         }
     }
+}
+
+/// The process's TCP sockets connected to one of `peers`.
+#[cfg(target_os = "linux")]
+pub fn sockets_to(peers: &[SocketAddr]) -> Vec<Connected> {
+    let mut found = Vec::new();
+    each_socket_to(peers, |socket, local| {
+        if let Ok(nodelay) = socket.tcp_nodelay() {
+            found.push(Connected { local, nodelay });
+        }
+    });
     found
 }
 
@@ -92,19 +101,11 @@ pub fn sockets_to(_peers: &[SocketAddr]) -> Vec<Connected> {
 #[cfg(target_os = "linux")]
 pub fn set_on_sockets_to(peers: &[SocketAddr]) -> usize {
     let mut set = 0;
-    for socket in sockets_to(peers) {
-        if socket.nodelay {
-            continue;
-        }
-        // SAFETY: as in `sockets_to`.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(socket.fd) };
-        if socket2::SockRef::from(&borrowed)
-            .set_tcp_nodelay(true)
-            .is_ok()
-        {
+    each_socket_to(peers, |socket, _| {
+        if socket.tcp_nodelay().is_ok_and(|on| !on) && socket.set_tcp_nodelay(true).is_ok() {
             set += 1;
         }
-    }
+    });
     set
 }
 
