@@ -10,7 +10,8 @@
 
 use super::batch::Job;
 use super::{
-    create, duplicates, fresh::Ahead, inbound_row, Accepted, Intake, Outcome, Plan, Processed,
+    candidates, create, duplicates, fresh::Ahead, inbound_row, Accepted, Intake, Outcome, Plan,
+    Processed,
 };
 use crate::identity;
 use crate::store::complaints::event_rows;
@@ -19,8 +20,8 @@ use crate::store::keys::{self, ids_after, reserve_ids};
 use crate::store::reads::{Answers, Reads};
 use crate::store::script::Script;
 use adapters::{Address, TrackingCode};
+use candidates::Candidate;
 use chrono::{DateTime, Utc};
-use duplicates::Candidate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QuerySelect, QueryTrait, Select, Set,
@@ -114,10 +115,7 @@ pub async fn choose<C: ConnectionTrait>(
         .copied()
         .collect();
     if !ids.is_empty() {
-        reads.add(
-            CANDIDATES,
-            duplicates::candidates_query(ids).into_statement(backend),
-        );
+        reads.add(CANDIDATES, candidates::candidates_statement(backend, ids));
     }
     if backend == DbBackend::Sqlite {
         reads.add(LAST_IDS, keys::last_ids_query(&KEYED));
@@ -144,13 +142,10 @@ pub async fn choose<C: ConnectionTrait>(
             .all(|a| !known.contains(&(a.kind().to_string(), a.value())))
     });
     // Read once per batch; each job looks its candidates up by id.
-    let rows = duplicates::by_id(
-        answers
-            .take(CANDIDATES)
-            .iter()
-            .map(|row| Candidate::from_query_result(row, ""))
-            .collect::<Result<_, _>>()?,
-    );
+    let rows = candidates::by_id(candidates::candidates_from(
+        backend,
+        &answers.take(CANDIDATES),
+    )?);
     let mut firsts = firsts(intake, jobs, &chosen, candidates, &rows, now);
     let mut picks: Vec<Pick> = chosen
         .into_iter()

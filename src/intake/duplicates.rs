@@ -3,6 +3,7 @@
 //! same problem is linked to the first ("ikut melapor"). Judging is left to
 //! `dedup`; this step only reads candidates and writes the timeline.
 
+use super::candidates::{self, by_id, Candidate};
 use crate::complaint::Status;
 use crate::dedup::{place::Place, Dedup, Report, Signature};
 use crate::notify::{texts, Notifier};
@@ -11,10 +12,7 @@ use crate::store::complaints::{add_event, add_events, NewEvent};
 use crate::store::entity::complaint;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder,
-    SelectModel, Selector,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
 /// Statuses a complaint can still be repeated or joined in.
@@ -22,66 +20,11 @@ fn is_live(c: &complaint::Model) -> bool {
     is_live_status(&c.status)
 }
 
-fn is_live_status(status: &str) -> bool {
+pub(super) fn is_live_status(status: &str) -> bool {
     status
         .parse::<Status>()
         .map(|s| s.is_open() || s == Status::Duplicate)
         .unwrap_or(false)
-}
-
-/// What judging a duplicate candidate needs of its row; the text is not
-/// read again (the index judged it).
-#[derive(Debug, Clone, DerivePartialModel)]
-#[sea_orm(entity = "complaint::Entity")]
-pub struct Candidate {
-    pub id: i64,
-    pub tracking_code: String,
-    pub citizen_id: Option<i64>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub kelurahan_code: Option<String>,
-    pub category: Option<String>,
-    pub status: String,
-    pub duplicate_of: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl Candidate {
-    fn report(&self) -> Report {
-        Report {
-            citizen_id: self.citizen_id,
-            place: Place {
-                lat: self.lat,
-                lon: self.lon,
-                kelurahan_code: self.kelurahan_code.clone(),
-            },
-            category: self.category.clone(),
-            at: self.created_at,
-        }
-    }
-}
-
-/// The rows of complaints `ids` that may be a first report to join (not
-/// linked to another, not closed or rejected: what [`first_among`] asks),
-/// as far as judging them needs. Ended reports are not read at all.
-pub async fn candidates<C: ConnectionTrait>(
-    db: &C,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<Vec<Candidate>, DbErr> {
-    candidates_query(ids).all(db).await
-}
-
-/// The query of [`candidates`].
-pub fn candidates_query(ids: impl IntoIterator<Item = i64>) -> Selector<SelectModel<Candidate>> {
-    let ended = Status::ALL
-        .into_iter()
-        .filter(|s| !is_live_status(s.as_str()))
-        .map(|s| s.as_str());
-    complaint::Entity::find()
-        .filter(complaint::Column::Id.is_in(ids))
-        .filter(complaint::Column::DuplicateOf.is_null())
-        .filter(complaint::Column::Status.is_not_in(ended))
-        .into_partial_model()
 }
 
 /// The citizen's live complaint within the repeat window whose text `sig`
@@ -159,16 +102,11 @@ pub async fn find_first<C: ConnectionTrait>(
     if near.is_empty() {
         return Ok(None);
     }
-    let rows = by_id(self::candidates(db, near.iter().copied()).await?);
+    let rows = by_id(candidates::candidates(db, near.iter().copied()).await?);
     match first_among(dedup, citizen_id, msg, decision, near, &rows, now) {
         Some(first) => complaint::Entity::find_by_id(first.id).one(db).await,
         None => Ok(None),
     }
-}
-
-/// Candidate rows by complaint id, for [`first_among`].
-pub fn by_id(rows: Vec<Candidate>) -> HashMap<i64, Candidate> {
-    rows.into_iter().map(|c| (c.id, c)).collect()
 }
 
 /// The first of `candidates` (ids, most similar first) whose stored row

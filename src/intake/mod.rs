@@ -10,6 +10,7 @@ mod batch;
 mod bulk;
 mod commands;
 mod create;
+mod candidates;
 mod duplicates;
 mod edits;
 mod followup;
