@@ -25,6 +25,7 @@ mod texts;
 use chrono::Utc;
 use satupintu::config::DedupConfig;
 use satupintu::dedup::{Dedup, Signature};
+use satupintu::normalize::normalize;
 use std::time::Instant;
 use texts::{Complaint, Rng};
 
@@ -113,6 +114,31 @@ fn queries(
         .collect()
 }
 
+/// CPU to turn one text into its signature, and the part of it that is
+/// normalising (tokens and stems, shared with routing).
+fn signature_cost(config: &DedupConfig, kel: &[String], count: usize) {
+    let dedup = Dedup::new(config.clone());
+    let mut rng = Rng(11);
+    let texts: Vec<String> = (0..count)
+        .map(|_| Complaint::new(&mut rng, kel).text())
+        .collect();
+    let bytes = texts.iter().map(String::len).sum::<usize>() / count;
+    let cpu = thread_cpu_ns();
+    let normalised: Vec<_> = texts.iter().map(|t| normalize(t)).collect();
+    let normalise_us = thread_cpu_ns().saturating_sub(cpu) as f64 / count as f64 / 1000.0;
+    let cpu = thread_cpu_ns();
+    let signed = normalised
+        .iter()
+        .filter(|t| dedup.signature_of(t).is_some())
+        .count();
+    let sign_us = thread_cpu_ns().saturating_sub(cpu) as f64 / count as f64 / 1000.0;
+    println!(
+        "signature of a {bytes}-byte text: {:.1} us CPU ({normalise_us:.1} us normalising, \
+         {sign_us:.1} us shingles and MinHash; {signed}/{count} texts signed)",
+        normalise_us + sign_us
+    );
+}
+
 fn main() {
     // `cargo bench` passes --bench; under `cargo test` this is a smoke run.
     let smoke = !std::env::args().any(|a| a == "--bench");
@@ -128,6 +154,7 @@ fn main() {
         "dedup lookup: {} bands x {} rows, threshold {}; {rounds} rounds of {per_round} lookups",
         config.lsh_bands, config.lsh_rows, config.duplicate_threshold
     );
+    signature_cost(&config, &kel, if smoke { 200 } else { 5_000 });
     let mut rows = Vec::new();
     for &n in sizes {
         let mut rng = Rng(7);
