@@ -46,8 +46,8 @@ impl Candidate {
 
 /// The rows of complaints `ids` that may be a first report to join (not
 /// linked to another, not closed or rejected: what
-/// [`super::duplicates::first_among`] asks),
-/// as far as judging them needs. Ended reports are not read at all.
+/// [`super::duplicates::first_among`] asks), as far as judging them
+/// needs. Ended reports are not read at all.
 pub async fn candidates<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = i64>,
