@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use satupintu::store::entity::citizen;
+use satupintu::store::entity::{citizen, citizen_address};
 use satupintu::store::keys::reserve_ids;
 use satupintu::store::reads::Reads;
 use satupintu::store::script::Script;
@@ -201,7 +201,57 @@ async fn reads_come_back_under_their_tags(backend: Backend) {
     assert_eq!(names(&store).await, ["ani", "budi", "citra"]);
 }
 
+/// A script's rows may refer to rows it inserts earlier, each statement's
+/// parameters reach its own rows, and a row that refers to no row fails
+/// the whole script.
+async fn a_script_refers_to_its_own_rows(backend: Backend) {
+    let dir = tempdir();
+    let (store, _db) = store(backend, dir.path()).await;
+    let txn = store.db().begin().await.unwrap();
+    let keys = reserve_ids(&txn, &[("citizens", 2)]).await.unwrap();
+    let (ani, budi) = (keys[0][0], keys[0][1]);
+    let mut script = Script::new(store.backend());
+    script.insert([citizen(Some(ani), "ani"), citizen(Some(budi), "budi")]);
+    let address = |citizen_id: i64, address: &str| citizen_address::ActiveModel {
+        citizen_id: Set(citizen_id),
+        kind: Set("phone".into()),
+        address: Set(address.into()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    };
+    script.insert([address(budi, "+6281100000002")]);
+    script.insert([address(ani, "+6281100000001")]);
+    assert_eq!(script.len(), 3);
+    script.run(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    let mut rows: Vec<(i64, String)> = citizen_address::Entity::find()
+        .all(store.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.citizen_id, a.address))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            (ani, "+6281100000001".to_string()),
+            (budi, "+6281100000002".to_string())
+        ]
+    );
+
+    // A row that refers to no row fails the whole script.
+    let txn = store.db().begin().await.unwrap();
+    let mut script = Script::new(store.backend());
+    script.insert([citizen(Some(budi + 100), "citra")]);
+    script.insert([address(budi + 999, "+6281100000003")]);
+    assert!(script.run(&txn).await.is_err());
+    txn.commit().await.unwrap();
+    assert_eq!(names(&store).await, ["ani", "budi"]);
+}
+
 on_both_backends!(
+    a_script_refers_to_its_own_rows,
     reads_come_back_under_their_tags,
     reserved_keys_follow_the_rows_before_them,
     a_failing_script_leaves_nothing_and_the_transaction_goes_on,
