@@ -10,6 +10,7 @@ use crate::{
     Address, Channel, ExternalId, Flags, InboundMessage, PhoneE164, RawPayload, WhatsappUserId,
 };
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Parses a body whose signature has been checked. `now` stands in for
@@ -156,7 +157,7 @@ impl ChangeContext<'_> {
     }
 
     fn message(&self, item: &Value) -> Event {
-        let m: Message = match serde_json::from_value(item.clone()) {
+        let m = match Message::deserialize(item) {
             Ok(m) => m,
             Err(e) => return self.ignored(Skip::MalformedItem, format!("message: {e}")),
         };
@@ -165,7 +166,7 @@ impl ChangeContext<'_> {
         };
         let contact_raw = self.contact_of(m.from.as_deref(), m.from_user_id.as_deref());
         let contact: Option<payload::Contact> =
-            contact_raw.and_then(|c| serde_json::from_value(c.clone()).ok());
+            contact_raw.and_then(|c| payload::Contact::deserialize(c).ok());
         let (sender, other_addresses) = sender(&m, contact.as_ref());
         let display_name = contact
             .and_then(|c| c.profile)
@@ -235,7 +236,7 @@ impl ChangeContext<'_> {
     }
 
     fn status(&self, item: &Value) -> Event {
-        let s: payload::Status = match serde_json::from_value(item.clone()) {
+        let s = match payload::Status::deserialize(item) {
             Ok(s) => s,
             Err(e) => return self.ignored(Skip::MalformedItem, format!("status: {e}")),
         };
