@@ -70,11 +70,9 @@ pub async fn ceiling(p: &Params, kind: Kind) -> Row {
 
 /// The open-loop runs of a case, as the run with the median p99.
 fn open_loop(runs: &[Outcome], rate: f64) -> OpenLoop {
-    let mut p99s: Vec<f64> = runs.iter().map(|o| o.pct(0.99)).collect();
     let mut by_p99: Vec<&Outcome> = runs.iter().collect();
     by_p99.sort_by(|a, b| a.pct(0.99).total_cmp(&b.pct(0.99)));
     let out = by_p99[by_p99.len() / 2];
-    p99s.sort_by(f64::total_cmp);
     OpenLoop {
         rate,
         achieved_rps: out.rps(),
@@ -82,7 +80,7 @@ fn open_loop(runs: &[Outcome], rate: f64) -> OpenLoop {
         p99_ms: out.pct(0.99),
         p999_ms: out.pct(0.999),
         errors: runs.iter().map(|o| o.errors).sum(),
-        p99_runs_ms: p99s,
+        p99_runs_ms: by_p99.iter().map(|o| o.pct(0.99)).collect(),
     }
 }
 
