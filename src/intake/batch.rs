@@ -12,6 +12,7 @@
 
 use super::{attachments::Stored, bulk, Accepted, Intake, IntakeError, Plan, Processed};
 use crate::store::cursors::CursorUpdate;
+use crate::store::WriteTxn;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
@@ -114,6 +115,14 @@ fn stopped() -> IntakeError {
 
 /// Forms batches while a writer slot is free; ends when every sender is
 /// gone (the gateway's intake was dropped).
+///
+/// A batch takes the writer's seat (its transaction) before it takes the
+/// queue: on SQLite the seat is free only once the batch before has put
+/// its statements in, and every message that came meanwhile joins this
+/// batch instead of waiting for the next. The statements a batch sends
+/// cost about the same for one message as for several, so under steady
+/// load batches grow with the time each one waits, and the writer keeps
+/// up with fewer of them.
 async fn run(mut queue: mpsc::Receiver<Queued>, writers: usize, writing: Arc<AtomicUsize>) {
     let slots = Arc::new(Semaphore::new(writers));
     loop {
@@ -123,6 +132,13 @@ async fn run(mut queue: mpsc::Receiver<Queued>, writers: usize, writing: Arc<Ato
         let Some(first) = queue.recv().await else {
             return;
         };
+        writing.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot {
+            _permit: slot,
+            writing: writing.clone(),
+        };
+        let intake = first.job.intake.clone();
+        let txn = intake.store.begin_write_bare().await;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -130,12 +146,7 @@ async fn run(mut queue: mpsc::Receiver<Queued>, writers: usize, writing: Arc<Ato
                 Err(_) => break,
             }
         }
-        writing.fetch_add(1, Ordering::SeqCst);
-        let slot = Slot {
-            _permit: slot,
-            writing: writing.clone(),
-        };
-        tokio::spawn(write(batch, slot));
+        tokio::spawn(write(batch, txn, slot));
     }
 }
 
@@ -151,12 +162,12 @@ impl Drop for Slot {
     }
 }
 
-/// Writes one batch in one transaction and answers every request in it.
-async fn write(mut batch: Vec<Queued>, slot: Slot) {
+/// Writes one batch in `txn` and answers every request in it.
+async fn write(mut batch: Vec<Queued>, txn: Result<WriteTxn, DbErr>, slot: Slot) {
     let intake = batch[0].job.intake.clone();
     let now = Utc::now();
     // Every write of the batch is in a savepoint (or script) of its own.
-    let results = match intake.store.begin_write_bare().await {
+    let results = match txn {
         Ok(txn) => {
             let results = write_in(&intake, &txn, &mut batch, now).await;
             // Once its statements are in, the next batch may write (on

@@ -324,9 +324,10 @@ fn pin(id: &str, from: &str) -> InboundMessage {
 }
 
 /// Accepts `messages` so that they are written as one batch (SQLite):
-/// while the writer slot is held, each of the two batch writers takes a
-/// filler message ("e0", "e1") and waits; `messages` then queue in order
-/// and are taken together once a writer is free. Results in order.
+/// while the writer's seat is held, the batch writer takes a filler
+/// message ("e0") and waits for the seat; `messages` then queue in order,
+/// and once the seat is free they join the filler's batch. Results in
+/// order.
 async fn in_one_batch(
     app: &TestApp,
     messages: Vec<InboundMessage>,
@@ -343,20 +344,15 @@ async fn in_one_batch(
         })
     };
     let holder = app.store.begin_write().await.unwrap();
-    let mut fillers = Vec::new();
-    for i in 0..2 {
-        fillers.push(accept(sms(&format!("e{i}"), &phone(100 + i), &text(i))));
-        settled("a batch writer waits", i + 1, 0).await;
-    }
+    let filler = accept(sms("e0", &phone(100), &text(0)));
+    settled("the batch writer waits for the seat", 1, 0).await;
     let mut queued = Vec::new();
     for (i, m) in messages.into_iter().enumerate() {
         queued.push(accept(m));
-        settled("a message queues", 2, i + 1).await;
+        settled("a message queues", 1, i + 1).await;
     }
     holder.commit().await.unwrap();
-    for f in fillers {
-        assert_eq!(f.await.unwrap().unwrap().outcome, Outcome::Created);
-    }
+    assert_eq!(filler.await.unwrap().unwrap().outcome, Outcome::Created);
     let mut results = Vec::new();
     for q in queued {
         results.push(q.await.unwrap());
@@ -381,6 +377,8 @@ async fn received_at(app: &TestApp, external_id: &str) -> chrono::DateTime<chron
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_senders_messages_in_one_batch_keep_their_order() {
     let (app, _db, _dir) = spawn_with_dedup(Backend::Sqlite).await;
+    let before = app.intake.accept(sms("b0", &phone(199), &text(9))).await;
+    assert_eq!(before.unwrap().outcome, Outcome::Created);
     let mut messages: Vec<InboundMessage> = (0..3)
         .map(|i| sms(&format!("o{i}"), &phone(200 + i), &text(10 + i)))
         .collect();
@@ -395,11 +393,14 @@ async fn one_senders_messages_in_one_batch_keep_their_order() {
     assert_eq!(first.outcome, Outcome::Created);
     assert_eq!(location.outcome, Outcome::Joined);
     assert_eq!(location.complaint_id, first.complaint_id);
-    // They were written in one batch (a batch writes at one time).
+    // They were written in one batch (a batch writes at one time),
+    // together with the message whose batch waited for the writer's seat
+    // while they came.
     let t = received_at(&app, "t").await;
     assert_eq!(t, received_at(&app, "p").await);
     assert_eq!(t, received_at(&app, "o0").await);
-    assert_ne!(t, received_at(&app, "e0").await);
+    assert_eq!(t, received_at(&app, "e0").await);
+    assert_ne!(t, received_at(&app, "b0").await);
     app.stop().await;
 }
 
