@@ -5,10 +5,11 @@
 //! recorded, and an operator can undo it.
 
 use crate::store::entity::{citizen, citizen_address, citizen_merge, complaint};
+use crate::store::lists;
 use adapters::Address;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
     Select, Set,
 };
 use std::collections::BTreeSet;
@@ -101,19 +102,28 @@ pub async fn known_addresses<C: ConnectionTrait>(
     if addresses.is_empty() {
         return Ok(Vec::new());
     }
-    known_addresses_query(addresses).all(db).await
+    known_addresses_query(db.get_database_backend(), addresses)
+        .all(db)
+        .await
 }
 
 /// The query of [`known_addresses`], for `addresses` (at least one).
-pub fn known_addresses_query(addresses: &[Address]) -> Select<citizen_address::Entity> {
-    let any_of = addresses.iter().fold(Condition::any(), |any, a| {
-        any.add(
-            Condition::all()
-                .add(citizen_address::Column::Kind.eq(a.kind()))
-                .add(citizen_address::Column::Address.eq(a.value())),
-        )
-    });
-    citizen_address::Entity::find().filter(any_of)
+pub fn known_addresses_query(
+    backend: DbBackend,
+    addresses: &[Address],
+) -> Select<citizen_address::Entity> {
+    let pairs: Vec<(String, String)> = addresses
+        .iter()
+        .map(|a| (a.kind().to_string(), a.value()))
+        .collect();
+    citizen_address::Entity::find().filter(lists::pair_of(
+        backend,
+        (
+            citizen_address::Column::Kind,
+            citizen_address::Column::Address,
+        ),
+        &pairs,
+    ))
 }
 
 /// A new citizen record.

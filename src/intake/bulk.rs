@@ -17,14 +17,15 @@ use crate::identity;
 use crate::store::complaints::event_rows;
 use crate::store::entity::{citizen_address, inbound_message};
 use crate::store::keys::{self, ids_after, reserve_ids};
+use crate::store::lists;
 use crate::store::reads::{Answers, Reads};
 use crate::store::script::Script;
 use adapters::{Address, TrackingCode};
 use candidates::Candidate;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, QueryTrait, Select, Set,
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, QueryTrait, Select, Set,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -96,7 +97,10 @@ pub async fn choose<C: ConnectionTrait>(
     // Every lookup is made for every job chosen so far; those a lookup
     // rules out are dropped afterwards.
     let mut reads = Reads::new(backend);
-    reads.add(DELIVERED, delivered_query(jobs, &chosen).build(backend));
+    reads.add(
+        DELIVERED,
+        delivered_query(backend, jobs, &chosen).build(backend),
+    );
     let wanted: Vec<Address> = chosen
         .iter()
         .flat_map(|&i| jobs[i].msg.addresses())
@@ -105,7 +109,7 @@ pub async fn choose<C: ConnectionTrait>(
     if !wanted.is_empty() {
         reads.add(
             KNOWN,
-            identity::known_addresses_query(&wanted).build(backend),
+            identity::known_addresses_query(backend, &wanted).build(backend),
         );
     }
     let candidates = lsh_candidates(jobs, &chosen);
@@ -207,20 +211,33 @@ fn link_within(intake: &Intake, jobs: &[&Job], picks: &mut [Pick], now: DateTime
 /// The query for those of `chosen` whose message is stored already (a
 /// provider's retry): written on their own, they fail on the unique key,
 /// and intake answers them as the first time.
-fn delivered_query(jobs: &[&Job], chosen: &[usize]) -> Select<inbound_message::Entity> {
-    let any_of = chosen.iter().fold(Condition::any(), |any, &i| {
-        let msg = &jobs[i].msg;
-        any.add(
-            Condition::all()
-                .add(inbound_message::Column::Channel.eq(msg.channel.as_str()))
-                .add(inbound_message::Column::ExternalId.eq(msg.external_id.as_str())),
-        )
-    });
+fn delivered_query(
+    backend: DbBackend,
+    jobs: &[&Job],
+    chosen: &[usize],
+) -> Select<inbound_message::Entity> {
+    let pairs: Vec<(String, String)> = chosen
+        .iter()
+        .map(|&i| {
+            let msg = &jobs[i].msg;
+            (
+                msg.channel.as_str().to_string(),
+                msg.external_id.to_string(),
+            )
+        })
+        .collect();
     inbound_message::Entity::find()
         .select_only()
         .column(inbound_message::Column::Channel)
         .column(inbound_message::Column::ExternalId)
-        .filter(any_of)
+        .filter(lists::pair_of(
+            backend,
+            (
+                inbound_message::Column::Channel,
+                inbound_message::Column::ExternalId,
+            ),
+            &pairs,
+        ))
 }
 
 /// The (channel, external id) pairs [`delivered_query`] found.

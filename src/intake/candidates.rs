@@ -5,6 +5,7 @@ use super::duplicates::is_live_status;
 use crate::complaint::Status;
 use crate::dedup::{place::Place, Report};
 use crate::store::entity::complaint;
+use crate::store::lists;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, DerivePartialModel, EntityTrait,
@@ -71,7 +72,7 @@ const PACKED: &str = "satupintu_candidates";
 /// JSON holds a real with 15 significant digits; the coordinates go as
 /// text with 17, which give back the very same `f64`.
 pub fn candidates_statement(backend: DbBackend, ids: impl IntoIterator<Item = i64>) -> Statement {
-    let plain = candidates_query(ids).into_statement(backend);
+    let plain = candidates_query(backend, ids).into_statement(backend);
     let exact = |column| {
         format!("CASE WHEN {column} IS NULL THEN NULL ELSE printf('%!.17g', {column}) END")
     };
@@ -171,13 +172,16 @@ fn stored_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The query of [`candidates`], as rows.
-fn candidates_query(ids: impl IntoIterator<Item = i64>) -> Selector<SelectModel<Candidate>> {
+fn candidates_query(
+    backend: DbBackend,
+    ids: impl IntoIterator<Item = i64>,
+) -> Selector<SelectModel<Candidate>> {
     let ended = Status::ALL
         .into_iter()
         .filter(|s| !is_live_status(s.as_str()))
         .map(|s| s.as_str());
     complaint::Entity::find()
-        .filter(complaint::Column::Id.is_in(ids))
+        .filter(lists::one_of(backend, complaint::Column::Id, ids))
         .filter(complaint::Column::DuplicateOf.is_null())
         .filter(complaint::Column::Status.is_not_in(ended))
         .into_partial_model()
@@ -232,7 +236,7 @@ mod tests {
         .unwrap();
         let ids = [1, 2, 3, 4, 99];
         let packed = candidates(db, ids).await.unwrap();
-        let mut rows = candidates_query(ids).all(db).await.unwrap();
+        let mut rows = candidates_query(DbBackend::Sqlite, ids).all(db).await.unwrap();
         rows.sort_by_key(|c| c.id);
         assert_eq!(packed.len(), 2, "{packed:?}");
         assert_eq!(packed, rows);

@@ -8,6 +8,7 @@ pub mod cursors;
 pub mod entity;
 pub mod group;
 pub mod keys;
+pub mod lists;
 pub mod nodelay;
 pub mod outbox;
 pub mod reads;
