@@ -15,7 +15,7 @@ use crate::store::cursors::CursorUpdate;
 use crate::store::WriteTxn;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -216,28 +216,95 @@ async fn write_in(
     let mut results: Vec<Option<Result<Processed, IntakeError>>> =
         batch.iter().map(|_| None).collect();
     let jobs: Vec<&Job> = batch.iter().map(|q| &q.job).collect();
-    let chosen = match bulk::choose(intake, txn, &jobs, now).await {
+    // A failed statement aborts a whole PostgreSQL transaction: every later
+    // one is refused until it rolls back. There the bulk part runs in a
+    // savepoint of its own, so that a failure in it undoes only it and the
+    // messages go one by one in a transaction that still works. SQLite
+    // goes on after a failed statement.
+    let guard = match txn.get_database_backend() {
+        DbBackend::Sqlite => None,
+        _ => match txn.begin().await {
+            Ok(savepoint) => Some(savepoint),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "cannot open the bulk intake savepoint; writing messages one by one"
+                );
+                return write_each(intake, txn, batch, results, now).await;
+            }
+        },
+    };
+    let written = match bulk_part(intake, guard.as_ref().unwrap_or(txn), &jobs, now).await {
+        Ok(written) => match guard {
+            Some(savepoint) => match savepoint.commit().await {
+                Ok(()) => written,
+                Err(e) => {
+                    tracing::warn!(
+                        error = %e,
+                        "cannot release the bulk intake savepoint; writing messages one by one"
+                    );
+                    Vec::new()
+                }
+            },
+            None => written,
+        },
+        Err(()) => {
+            if let Some(savepoint) = guard {
+                if let Err(e) = savepoint.rollback().await {
+                    tracing::warn!(error = %e, "cannot undo the bulk intake savepoint");
+                }
+            }
+            Vec::new()
+        }
+    };
+    for (index, processed) in written {
+        results[index] = Some(Ok(processed));
+    }
+    write_each(intake, txn, batch, results, now).await
+}
+
+/// The messages of `batch` that [`bulk::choose`] picks, written together
+/// by [`bulk::write`]: each with its index in the batch. `Err` when a
+/// statement failed (logged here); nothing of it may stay then.
+async fn bulk_part(
+    intake: &Intake,
+    txn: &DatabaseTransaction,
+    jobs: &[&Job],
+    now: DateTime<Utc>,
+) -> Result<Vec<(usize, Processed)>, ()> {
+    let chosen = match bulk::choose(intake, txn, jobs, now).await {
         Ok(chosen) => chosen,
         Err(e) => {
             tracing::warn!(error = %e, "bulk intake lookup failed; writing messages one by one");
-            bulk::Chosen::default()
+            return Err(());
         }
     };
     let picks = &chosen.picks;
-    if !picks.is_empty() {
-        match bulk::write(intake, txn, &jobs, &chosen, now).await {
-            Ok(done) => {
-                for (pick, p) in picks.iter().zip(done) {
-                    results[pick.index] = Some(Ok(p));
-                }
-            }
-            Err(e) => tracing::warn!(
+    if picks.is_empty() {
+        return Ok(Vec::new());
+    }
+    match bulk::write(intake, txn, jobs, &chosen, now).await {
+        Ok(done) => Ok(picks.iter().map(|p| p.index).zip(done).collect()),
+        Err(e) => {
+            tracing::warn!(
                 error = %e,
                 messages = picks.len(),
                 "bulk intake write failed; writing those messages one by one"
-            ),
+            );
+            Err(())
         }
     }
+}
+
+/// Writes every message of `batch` without a result yet on its own, and
+/// returns one result per message in batch order.
+async fn write_each(
+    intake: &Intake,
+    txn: &DatabaseTransaction,
+    batch: &mut [Queued],
+    mut results: Vec<Option<Result<Processed, IntakeError>>>,
+    now: DateTime<Utc>,
+) -> Vec<Result<Processed, IntakeError>> {
     let bulk = results.iter().filter(|r| r.is_some()).count();
     intake.metrics.intake_batch(bulk, batch.len() - bulk);
     for (queued, slot) in batch.iter_mut().zip(results.iter_mut()) {

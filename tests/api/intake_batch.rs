@@ -14,6 +14,7 @@ use satupintu::store::entity::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Statement, TransactionTrait,
 };
 use std::collections::HashSet;
 
@@ -464,6 +465,52 @@ async fn one_problem_reported_twice_in_one_batch_is_linked() {
     let on: Vec<i64> = joined.iter().map(|e| e.complaint_id).collect();
     assert_eq!(on, [first, linked.id]);
     assert_ne!(answers[0].tracking_code, answers[2].tracking_code);
+    app.stop().await;
+}
+
+/// On PostgreSQL a failed statement aborts the whole transaction. When a
+/// batch's lookups fail (here: cancelled while they wait for a lock),
+/// its messages are still written, one by one, in the same transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_lookup_leaves_the_batch_written() {
+    let (app, db, _dir) = spawn_with_dedup(Backend::Postgres).await;
+    let blocker = sea_orm::Database::connect(&db.url).await.unwrap();
+    let lock = blocker.begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let messages: Vec<InboundMessage> = (0..6)
+        .map(|i| sms(&format!("n{i}"), &phone(600 + i), &text(50 + i)))
+        .collect();
+    let tasks: Vec<_> = messages
+        .into_iter()
+        .map(|m| {
+            let intake = app.intake.clone();
+            tokio::spawn(async move { intake.accept(m).await })
+        })
+        .collect();
+    // Cancel the batch lookups (tagged reads, see `store::reads`) waiting
+    // for the lock; nothing else.
+    let cancelled = eventually("a batch lookup waits for the lock", 10, || async {
+        let rows = blocker
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT pg_cancel_backend(pid) AS done FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND query LIKE '%satupintu_read%' \
+                 AND pid <> pg_backend_pid()",
+            ))
+            .await
+            .unwrap();
+        (!rows.is_empty()).then_some(rows.len())
+    })
+    .await;
+    assert!(cancelled > 0);
+    lock.commit().await.unwrap();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let result = t.await.unwrap();
+        assert_eq!(result.unwrap().outcome, Outcome::Created, "message {i}");
+    }
+    assert_eq!(app.complaints().await.len(), 6);
     app.stop().await;
 }
 
