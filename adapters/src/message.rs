@@ -123,11 +123,91 @@ impl InboundMessage {
     pub fn addresses(&self) -> impl Iterator<Item = &Address> {
         self.sender.iter().chain(&self.other_addresses)
     }
+
+    /// The message without the control characters its free text may carry
+    /// (JSON allows `\u0000`, a mail body may hold anything): they mean
+    /// nothing to an operator, and PostgreSQL stores no NUL in text. Line
+    /// breaks and tabs stay in the text. The raw payload keeps everything
+    /// but NUL, which becomes U+FFFD.
+    pub fn without_control_characters(mut self) -> InboundMessage {
+        fn line(s: &mut String) {
+            s.retain(|c| !c.is_control());
+        }
+        self.text
+            .retain(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+        for field in [
+            &mut self.display_name,
+            &mut self.title,
+            &mut self.category,
+            &mut self.reply_to,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            line(field);
+        }
+        if let Some(address) = self.location.as_mut().and_then(|l| l.address.as_mut()) {
+            line(address);
+        }
+        for a in &mut self.attachments {
+            line(&mut a.mime);
+            if let Some(name) = &mut a.filename {
+                line(name);
+            }
+        }
+        if self.raw.body.contains('\0') {
+            self.raw.body = self.raw.body.replace('\0', "\u{FFFD}");
+        }
+        self
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_leave_the_free_text() {
+        let msg = InboundMessage {
+            channel: Channel::Whatsapp,
+            channel_account: "628".into(),
+            external_id: ExternalId::parse("wamid.1").unwrap(),
+            sender: None,
+            other_addresses: Vec::new(),
+            display_name: Some("Si\u{0}ti\n".into()),
+            title: Some("Ja\u{1b}lan".into()),
+            text: "Air\u{0} mati\u{7}\r\nRT 02\tRW 3".into(),
+            category: None,
+            attachments: vec![Attachment {
+                media: MediaRef::Remote("m1".into()),
+                mime: "image/jpeg\u{0}".into(),
+                size: 1,
+                filename: Some("a\u{0}.jpg".into()),
+                sha256: None,
+            }],
+            location: Some(Location {
+                lat: None,
+                lon: None,
+                address: Some("Pasar\u{0} Raya".into()),
+            }),
+            reply_to: Some("wamid.0\u{0}".into()),
+            flags: Flags::default(),
+            received_at: Utc::now(),
+            raw: RawPayload {
+                content_type: "message/rfc822".into(),
+                body: "Subject: x\r\n\r\nAir\u{0} mati".into(),
+            },
+        }
+        .without_control_characters();
+        assert_eq!(msg.text, "Air mati\r\nRT 02\tRW 3");
+        assert_eq!(msg.display_name.as_deref(), Some("Siti"));
+        assert_eq!(msg.title.as_deref(), Some("Jalan"));
+        assert_eq!(msg.reply_to.as_deref(), Some("wamid.0"));
+        assert_eq!(msg.attachments[0].mime, "image/jpeg");
+        assert_eq!(msg.attachments[0].filename.as_deref(), Some("a.jpg"));
+        assert_eq!(msg.location.unwrap().address.as_deref(), Some("Pasar Raya"));
+        assert_eq!(msg.raw.body, "Subject: x\r\n\r\nAir\u{FFFD} mati");
+    }
 
     #[test]
     fn external_ids_are_checked() {

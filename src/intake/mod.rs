@@ -160,6 +160,7 @@ impl Intake {
         msg: InboundMessage,
         cursor: Option<CursorUpdate>,
     ) -> Result<Accepted, IntakeError> {
+        let msg = msg.without_control_characters();
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
         // A repeated delivery is recognised by the batch (one lookup for all
         // its messages) and answered below, from its unique-key failure.

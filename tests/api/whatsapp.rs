@@ -197,6 +197,21 @@ async fn replayed_delivery_creates_nothing_new(backend: Backend) {
     app.stop().await;
 }
 
+/// A text may carry control characters (JSON allows `\u0000`); they are
+/// dropped, on both backends (PostgreSQL stores no NUL in text), and the
+/// message is taken, not refused and retried by Meta for ever.
+async fn control_characters_in_a_text_are_dropped(backend: Backend) {
+    let (_dir, _db, _graph, config) = setup(backend).await;
+    let app = TestApp::spawn(config).await;
+    let message = text(SITI, "wamid.NUL", "Air PDAM\u{0} mati\u{7} sejak pagi\nRT 02");
+    let body = webhook(MAYOR, vec![message], vec![]);
+    assert_eq!(post(&app, &body).await.status(), 200);
+    let complaints = app.complaints().await;
+    assert_eq!(complaints.len(), 1);
+    assert_eq!(complaints[0].body, "Air PDAM mati sejak pagi\nRT 02");
+    app.stop().await;
+}
+
 async fn unknown_number_is_acknowledged_and_not_stored(backend: Backend) {
     let (_dir, _db, _graph, config) = setup(backend).await;
     let app = TestApp::spawn(config).await;
@@ -221,6 +236,7 @@ async fn database_outage_answers_503_so_meta_retries(backend: Backend) {
 }
 
 on_both_backends!(
+    control_characters_in_a_text_are_dropped,
     handshake_echoes_the_challenge_for_our_token_only,
     each_acknowledgment_leaves_from_the_receiving_number,
     forged_and_truncated_deliveries_store_nothing,
