@@ -15,7 +15,11 @@ const INDEXES: &[(&str, &str, &[&str])] = &[
         "complaints",
         &["citizen_id", "created_at"],
     ),
-    ("ix_complaints_duplicate_of", "complaints", &["duplicate_of"]),
+    (
+        "ix_complaints_duplicate_of",
+        "complaints",
+        &["duplicate_of"],
+    ),
     ("ix_complaints_created", "complaints", &["created_at"]),
     (
         "ix_inbound_messages_complaint",

@@ -236,7 +236,10 @@ mod tests {
         .unwrap();
         let ids = [1, 2, 3, 4, 99];
         let packed = candidates(db, ids).await.unwrap();
-        let mut rows = candidates_query(DbBackend::Sqlite, ids).all(db).await.unwrap();
+        let mut rows = candidates_query(DbBackend::Sqlite, ids)
+            .all(db)
+            .await
+            .unwrap();
         rows.sort_by_key(|c| c.id);
         assert_eq!(packed.len(), 2, "{packed:?}");
         assert_eq!(packed, rows);

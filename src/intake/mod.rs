@@ -8,9 +8,9 @@
 pub mod attachments;
 mod batch;
 mod bulk;
+mod candidates;
 mod commands;
 mod create;
-mod candidates;
 mod duplicates;
 mod edits;
 mod followup;

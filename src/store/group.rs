@@ -388,7 +388,9 @@ impl Durability {
         match outcome {
             Some(Ok(())) => Ok(()),
             Some(Err(e)) => Err(DbErr::Custom(format!("commit failed: {e}"))),
-            None => Err(DbErr::Custom("shared write transaction was abandoned".into())),
+            None => Err(DbErr::Custom(
+                "shared write transaction was abandoned".into(),
+            )),
         }
     }
 }

@@ -69,9 +69,9 @@ async fn concurrent_writers_share_commits_and_a_failure_stays_their_own() {
     let mut tasks = Vec::new();
     for i in 0..64 {
         let store = store.clone();
-        tasks.push(tokio::spawn(
-            async move { insert(&store, &format!("w{i}")).await },
-        ));
+        tasks.push(tokio::spawn(async move {
+            insert(&store, &format!("w{i}")).await
+        }));
     }
     let mut failed = Vec::new();
     for (i, t) in tasks.into_iter().enumerate() {
@@ -79,9 +79,16 @@ async fn concurrent_writers_share_commits_and_a_failure_stays_their_own() {
             failed.push(i);
         }
     }
-    assert_eq!(failed, vec![7], "only the writer hitting the unique index fails");
+    assert_eq!(
+        failed,
+        vec![7],
+        "only the writer hitting the unique index fails"
+    );
     let stored = values(&store).await;
-    assert!(!stored.contains(&"w7".to_string()), "its first row is undone too");
+    assert!(
+        !stored.contains(&"w7".to_string()),
+        "its first row is undone too"
+    );
     assert_eq!(stored.len(), 2 + 63 * 2 + 1);
     let commits = store.group_commits().unwrap() - before;
     assert!(
@@ -103,9 +110,9 @@ async fn a_dropped_writer_never_strands_the_others() {
     let mut waiting = Vec::new();
     for i in 0..6 {
         let store = store.clone();
-        waiting.push(tokio::spawn(
-            async move { insert(&store, &format!("q{i}")).await },
-        ));
+        waiting.push(tokio::spawn(async move {
+            insert(&store, &format!("q{i}")).await
+        }));
     }
     let quitter = {
         let store = store.clone();
@@ -196,5 +203,9 @@ async fn a_bare_writer_shares_the_commit_and_undoes_only_its_failed_savepoint() 
         values(&store).await,
         ["kept", "plain", "taken", "taken-second"]
     );
-    assert_eq!(store.group_commits().unwrap() - before, 1, "one shared commit");
+    assert_eq!(
+        store.group_commits().unwrap() - before,
+        1,
+        "one shared commit"
+    );
 }

@@ -203,7 +203,11 @@ async fn replayed_delivery_creates_nothing_new(backend: Backend) {
 async fn control_characters_in_a_text_are_dropped(backend: Backend) {
     let (_dir, _db, _graph, config) = setup(backend).await;
     let app = TestApp::spawn(config).await;
-    let message = text(SITI, "wamid.NUL", "Air PDAM\u{0} mati\u{7} sejak pagi\nRT 02");
+    let message = text(
+        SITI,
+        "wamid.NUL",
+        "Air PDAM\u{0} mati\u{7} sejak pagi\nRT 02",
+    );
     let body = webhook(MAYOR, vec![message], vec![]);
     assert_eq!(post(&app, &body).await.status(), 200);
     let complaints = app.complaints().await;
