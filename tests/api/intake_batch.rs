@@ -489,15 +489,15 @@ async fn a_failed_lookup_leaves_the_batch_written() {
             tokio::spawn(async move { intake.accept(m).await })
         })
         .collect();
-    // Cancel the batch lookups (tagged reads, see `store::reads`) waiting
-    // for the lock; nothing else.
+    // Cancel this database's batch lookups (tagged reads, see
+    // `store::reads`) waiting for the lock; nothing else.
     let cancelled = eventually("a batch lookup waits for the lock", 10, || async {
         let rows = blocker
             .query_all_raw(Statement::from_string(
                 DbBackend::Postgres,
                 "SELECT pg_cancel_backend(pid) AS done FROM pg_stat_activity \
-                 WHERE wait_event_type = 'Lock' AND query LIKE '%satupintu_read%' \
-                 AND pid <> pg_backend_pid()",
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                 AND query LIKE '%satupintu_read%' AND pid <> pg_backend_pid()",
             ))
             .await
             .unwrap();
