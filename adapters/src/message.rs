@@ -117,6 +117,12 @@ pub struct InboundMessage {
     pub raw: RawPayload,
 }
 
+/// Whether `c` may stand in a citizen's free text: anything but control
+/// characters, except line breaks and tabs.
+pub fn belongs_in_text(c: char) -> bool {
+    !c.is_control() || matches!(c, '\n' | '\r' | '\t')
+}
+
 impl InboundMessage {
     /// Every address the message carries: the sender's, then the others
     /// the citizen gave.
@@ -133,8 +139,7 @@ impl InboundMessage {
         fn line(s: &mut String) {
             s.retain(|c| !c.is_control());
         }
-        self.text
-            .retain(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+        self.text.retain(belongs_in_text);
         for field in [
             &mut self.display_name,
             &mut self.title,

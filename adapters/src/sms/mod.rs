@@ -19,6 +19,7 @@ pub mod twilio;
 pub use concat::Part;
 pub use error::SmsError;
 
+use crate::message::belongs_in_text;
 use crate::{Address, ExternalId, InboundMessage, PhoneE164, ReplyError, ReplyErrorKind};
 use axum::http::{HeaderMap, Method};
 use std::net::IpAddr;
@@ -143,10 +144,7 @@ pub(crate) fn check_text(field: &str, text: String) -> Result<String, SmsError> 
     }
     // Control characters other than line breaks and tabs never belong in a
     // complaint (a modem's stray NUL, an escape).
-    Ok(text
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
-        .collect())
+    Ok(text.chars().filter(|&c| belongs_in_text(c)).collect())
 }
 
 /// A reply error from an HTTP call that never got an answer.

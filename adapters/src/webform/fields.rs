@@ -3,6 +3,7 @@
 
 use super::read::Value;
 use super::{Limits, WebFormError};
+use crate::message::belongs_in_text;
 use crate::{
     Address, Attachment, Channel, EmailAddress, ExternalId, Flags, InboundMessage, Location,
     PhoneE164, RawPayload,
@@ -53,16 +54,11 @@ fn bounded(field: &str, value: Option<String>, max: usize) -> Result<Option<Stri
             format!("Kolom `{field}` paling panjang {max} karakter."),
             format!("Field `{field}` is at most {max} characters long."),
         )),
-        Some(s)
-            if s.chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') =>
-        {
-            Err(WebFormError::invalid(
-                field,
-                format!("Kolom `{field}` memuat karakter kendali."),
-                format!("Field `{field}` holds control characters."),
-            ))
-        }
+        Some(s) if !s.chars().all(belongs_in_text) => Err(WebFormError::invalid(
+            field,
+            format!("Kolom `{field}` memuat karakter kendali."),
+            format!("Field `{field}` holds control characters."),
+        )),
         other => Ok(other),
     }
 }
