@@ -195,19 +195,11 @@ pub fn by_id(rows: Vec<Candidate>) -> HashMap<i64, Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
-
-    async fn store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/candidates.db", dir.path().display());
-        let store = Store::connect(&url, 2).await.unwrap();
-        store.migrate().await.unwrap();
-        (store, dir)
-    }
+    use crate::store::scratch_sqlite;
 
     #[tokio::test]
     async fn packed_candidates_read_exactly_as_rows_do() {
-        let (store, _dir) = store().await;
+        let (store, _dir) = scratch_sqlite().await;
         let db = store.db();
         db.execute_unprepared(
             "INSERT INTO citizens (id, display_name, created_at) \
@@ -250,7 +242,7 @@ mod tests {
 
     #[tokio::test]
     async fn packed_coordinates_are_the_very_same_numbers() {
-        let (store, _dir) = store().await;
+        let (store, _dir) = scratch_sqlite().await;
         let db = store.db();
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = || {

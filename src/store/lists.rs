@@ -78,19 +78,11 @@ fn qualified<C: ColumnTrait>(column: C) -> String {
 mod tests {
     use super::*;
     use crate::store::entity::citizen_address;
-    use crate::store::Store;
+    use crate::store::scratch_sqlite;
     use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Statement};
 
-    async fn sqlite() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/lists.db", dir.path().display());
-        let store = Store::connect(&url, 1).await.unwrap();
-        store.migrate().await.unwrap();
-        (store, dir)
-    }
-
-    #[tokio::test]
-    async fn a_list_of_any_length_is_one_statement_text() {
+    #[test]
+    fn a_list_of_any_length_is_one_statement_text() {
         let texts: std::collections::HashSet<String> = [vec![], vec![1i64], vec![3, 1, 2]]
             .into_iter()
             .map(|ids| {
@@ -105,7 +97,7 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_finds_exactly_the_listed_rows() {
-        let (store, _dir) = sqlite().await;
+        let (store, _dir) = scratch_sqlite().await;
         let db = store.db();
         db.execute_unprepared(
             "INSERT INTO citizens (id, created_at) VALUES (1, '2026-01-01T00:00:00Z');
@@ -159,7 +151,7 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_looks_each_value_up_in_the_index() {
-        let (store, _dir) = sqlite().await;
+        let (store, _dir) = scratch_sqlite().await;
         let query = citizen_address::Entity::find()
             .filter(pair_of(
                 DbBackend::Sqlite,

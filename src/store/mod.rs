@@ -320,3 +320,14 @@ fn sqlite_options(mut options: ConnectOptions, synchronous: SqliteSynchronous) -
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
+
+/// A migrated SQLite store in a temporary directory, for unit tests; the
+/// directory lives as long as the returned guard.
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/scratch.db", dir.path().display());
+    let store = Store::connect(&url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, dir)
+}
