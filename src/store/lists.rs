@@ -67,11 +67,7 @@ fn json_text(list: Vec<serde_json::Value>) -> Value {
 
 /// `"table"."column"`; table and column names here are plain words.
 fn qualified<C: ColumnTrait>(column: C) -> String {
-    format!(
-        "\"{}\".\"{}\"",
-        column.entity_name().to_string(),
-        column.as_str()
-    )
+    format!("\"{}\".\"{}\"", column.entity_name(), column.as_str())
 }
 
 #[cfg(test)]
