@@ -191,6 +191,10 @@ impl Application {
                 Box::pin(async move { poller.run(token).await })
             }));
         }
+        let pipeline = intake.pipeline();
+        workers.push(Box::new(move |token| {
+            Box::pin(async move { pipeline.run(token).await })
+        }));
         if let Some(sync) = index_sync {
             workers.push(Box::new(move |token| {
                 Box::pin(async move { sync.run(token).await })

@@ -59,10 +59,13 @@ pub struct Flags {
     pub rahasia: bool,
 }
 
-/// Where an attachment's bytes are.
-#[derive(Clone, PartialEq)]
+/// Where an attachment's bytes are. Only a remote reference serializes:
+/// bytes that came with a request are stored as files, never as JSON.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MediaRef {
     /// Bytes that came with the request (web form upload).
+    #[serde(skip)]
     Inline(bytes::Bytes),
     /// A provider's media id or URL, fetched later.
     Remote(String),
@@ -77,7 +80,7 @@ impl fmt::Debug for MediaRef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     pub media: MediaRef,
     pub mime: String,
@@ -88,13 +91,14 @@ pub struct Attachment {
 }
 
 /// The raw provider payload, kept for audit and replay.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawPayload {
     pub content_type: String,
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serializes (for the intake journal) when no attachment is inline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboundMessage {
     pub channel: Channel,
     /// Which of the city's numbers, bots or forms received it.
@@ -212,6 +216,43 @@ mod tests {
         assert_eq!(msg.attachments[0].filename.as_deref(), Some("a.jpg"));
         assert_eq!(msg.location.unwrap().address.as_deref(), Some("Pasar Raya"));
         assert_eq!(msg.raw.body, "Subject: x\r\n\r\nAir\u{FFFD} mati");
+    }
+
+    #[test]
+    fn a_message_with_remote_media_round_trips_through_json() {
+        let mut msg = InboundMessage {
+            channel: Channel::Whatsapp,
+            channel_account: "628".into(),
+            external_id: ExternalId::parse("wamid.2").unwrap(),
+            sender: Some(Address::Phone(
+                crate::PhoneE164::parse("+6281234567890").unwrap(),
+            )),
+            other_addresses: Vec::new(),
+            display_name: Some("Siti".into()),
+            title: None,
+            text: "Lampu jalan mati".into(),
+            category: None,
+            attachments: vec![Attachment {
+                media: MediaRef::Remote("media-1".into()),
+                mime: "image/jpeg".into(),
+                size: 2048,
+                filename: None,
+                sha256: None,
+            }],
+            location: None,
+            reply_to: Some("wamid.1".into()),
+            flags: Flags::default(),
+            received_at: Utc::now(),
+            raw: RawPayload {
+                content_type: "application/json".into(),
+                body: "{}".into(),
+            },
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(serde_json::from_str::<InboundMessage>(&json).unwrap(), msg);
+        // Uploaded bytes never become JSON.
+        msg.attachments[0].media = MediaRef::Inline(bytes::Bytes::from_static(b"jpeg"));
+        assert!(serde_json::to_string(&msg).is_err());
     }
 
     #[test]

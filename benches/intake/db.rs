@@ -104,6 +104,11 @@ pub async fn stored(db: &DatabaseConnection) -> Stored {
     }
 }
 
+/// Messages in the intake journal, not yet taken in.
+pub async fn journaled(db: &DatabaseConnection) -> i64 {
+    scalar(db, "SELECT COUNT(*) FROM intake_journal").await
+}
+
 /// Outbox rows still to be delivered (pending or leased).
 pub async fn undelivered(db: &DatabaseConnection) -> i64 {
     scalar(

@@ -51,6 +51,9 @@ pub struct Row {
     pub ceiling_rps: f64,
     pub open: Option<OpenLoop>,
     pub stored: Option<StoredFigures>,
+    /// Intake: requests / seconds from the closed loop's start until the
+    /// intake journal was empty (every message taken in).
+    pub taken_in_rps: Option<f64>,
 }
 
 pub struct Seeded {
@@ -128,10 +131,11 @@ impl Report {
                 );
             }
         }
-        println!("\nwhat was stored (accepted requests vs rows read back):");
+        println!("\nwhat was stored (accepted requests vs rows read back; taken in: closed-loop requests / seconds until the intake journal was empty):");
         println!(
-            "{:<34} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9} {:>7} {:>5}",
+            "{:<34} {:>10} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9} {:>7} {:>5}",
             "case",
+            "taken in/s",
             "accepted",
             "messages",
             "created",
@@ -144,9 +148,14 @@ impl Report {
         for r in &self.rows {
             if let Some(s) = &r.stored {
                 let opt = |v: Option<usize>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+                let taken = r
+                    .taken_in_rps
+                    .map(|t| format!("{t:.0}"))
+                    .unwrap_or_else(|| "-".into());
                 println!(
-                    "{:<34} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9} {:>7} {:>5}",
+                    "{:<34} {:>10} {:>8} {:>8} {:>8} {:>7} {:>9} {:>9} {:>7} {:>5}",
                     r.case,
+                    taken,
                     s.accepted,
                     s.messages,
                     s.created,
@@ -197,7 +206,7 @@ fn row_json(r: &Row) -> serde_json::Value {
         "p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "p999_ms": r.p999_ms,
         "ratio_to_ceiling": r.rps / r.ceiling_rps, "errors": r.errors, "first_error": r.first_error,
         "server_cpu_us_per_request": r.server_cpu_us, "loadgen_cpu_us_per_request": r.loadgen_cpu_us,
-        "server_peak_rss_kb": r.peak_rss_kb,
+        "server_peak_rss_kb": r.peak_rss_kb, "taken_in_rps": r.taken_in_rps,
         "open_loop_half_max": r.open.as_ref().map(|o| json!({
             "rate": o.rate, "achieved_rps": o.achieved_rps, "p50_ms": o.p50_ms,
             "p99_ms": o.p99_ms, "p999_ms": o.p999_ms, "errors": o.errors,

@@ -18,6 +18,7 @@ mod m20261205_000001_complaints_updated_index;
 mod m20261206_000001_outbox_waiting_index;
 mod m20261207_000001_outbox_unconfirmed_index;
 mod m20261208_000001_unreachable_channels;
+mod m20261209_000001_intake_journal;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_outbox_waiting_index::Migration),
             Box::new(m20261207_000001_outbox_unconfirmed_index::Migration),
             Box::new(m20261208_000001_unreachable_channels::Migration),
+            Box::new(m20261209_000001_intake_journal::Migration),
         ]
     }
 }

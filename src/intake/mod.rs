@@ -4,6 +4,11 @@
 //! before anyone is told "accepted". Messages arriving together share that
 //! transaction (`batch`): first-time senders' new complaints are written
 //! together (`bulk`), every other message on its own (`single`).
+//!
+//! A webhook whose provider only needs to know the message is safe hands
+//! it to [`Intake::enqueue`] instead: the message is committed to the
+//! intake journal (`journal`) and the provider answered; the pipeline
+//! (`pipeline`) takes it in as above moments later.
 
 pub mod attachments;
 mod batch;
@@ -15,6 +20,8 @@ mod duplicates;
 mod edits;
 mod followup;
 mod fresh;
+mod journal;
+pub mod pipeline;
 pub mod relink;
 pub mod remote_media;
 mod single;
@@ -94,6 +101,7 @@ pub struct Intake {
     media_channels: Arc<Vec<adapters::Channel>>,
     dedup: Arc<Dedup>,
     batcher: Arc<batch::Batcher>,
+    journal: Arc<journal::Journal>,
 }
 
 impl Intake {
@@ -122,6 +130,7 @@ impl Intake {
                 ..Default::default()
             })),
             batcher: Arc::default(),
+            journal: Arc::default(),
         }
     }
 
@@ -151,6 +160,25 @@ impl Intake {
 
     pub async fn accept(&self, msg: InboundMessage) -> Result<Accepted, IntakeError> {
         self.accept_with_cursor(msg, None).await
+    }
+
+    /// Makes `msg` durable in the intake journal and returns; the pipeline
+    /// takes it in later (see [`pipeline`]). A message with bytes of its
+    /// own (an upload) is taken in at once instead, as by [`Self::accept`],
+    /// and its errors are that method's.
+    pub async fn enqueue(&self, msg: InboundMessage) -> Result<(), IntakeError> {
+        if !journal::Journal::takes(&msg) {
+            return self.accept(msg).await.map(|_| ());
+        }
+        let msg = msg.without_control_characters();
+        self.journal.append(&self.store, &msg).await?;
+        tracing::debug!(channel = %msg.channel, external_id = %msg.external_id, "message journaled");
+        Ok(())
+    }
+
+    /// The worker that takes journaled messages in.
+    pub fn pipeline(&self) -> pipeline::Pipeline {
+        pipeline::Pipeline::new(self.clone())
     }
 
     /// Like [`Self::accept`], and records how far a polling channel has read

@@ -27,6 +27,7 @@ mod email_outbound;
 mod email_restart;
 mod group_commit;
 mod intake_batch;
+mod intake_journal;
 mod ops;
 mod pages;
 mod postgres_sockets;

@@ -7,23 +7,27 @@ use migrations::{Migrator, MigratorTrait};
 use satupintu::store::entity::citizen_address;
 use sea_orm::{ConnectionTrait, Database, EntityTrait, QueryOrder};
 
-/// The migration under test is the last one; the database is migrated up
-/// to the one before it.
-async fn before_last(db: &TestDb) -> sea_orm::DatabaseConnection {
+/// A database migrated up to the one before the migration `name`, and
+/// how many migrations there are from `name` on.
+async fn before(db: &TestDb, name: &str) -> (sea_orm::DatabaseConnection, u32) {
     let url = match db.url.starts_with("sqlite:") {
         true => format!("{}?mode=rwc", db.url),
         false => db.url.clone(),
     };
     let conn = Database::connect(&url).await.unwrap();
-    let all = Migrator::migrations().len() as u32;
-    Migrator::up(&conn, Some(all - 1)).await.unwrap();
-    conn
+    let all = Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    Migrator::up(&conn, Some(at as u32)).await.unwrap();
+    (conn, (all.len() - at) as u32)
 }
 
 async fn unreachable_marks_become_per_channel(backend: Backend) {
     let dir = tempdir();
     let db = TestDb::new(backend, dir.path()).await;
-    let conn = before_last(&db).await;
+    let (conn, from_it) = before(&db, "m20261208_000001_unreachable_channels").await;
     // A number and a mailbox marked before the migration, and a Telegram
     // chat never marked.
     let marked = "'2026-11-20 08:00:00+00:00'";
@@ -58,7 +62,7 @@ async fn unreachable_marks_become_per_channel(backend: Backend) {
     assert!(rows[0].unreachable_at.is_some() && rows[2].unreachable_at.is_none());
 
     // And back down: the column goes, the rows stay.
-    Migrator::down(&conn, Some(1)).await.unwrap();
+    Migrator::down(&conn, Some(from_it)).await.unwrap();
     let left: Vec<sea_orm::QueryResult> = conn
         .query_all_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),

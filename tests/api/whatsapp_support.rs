@@ -132,7 +132,18 @@ pub async fn post_raw(
     if let Some(s) = signature {
         req = req.header(SIGNATURE_HEADER, s);
     }
-    req.send().await.unwrap()
+    let response = req.send().await.unwrap();
+    // Accepted messages wait in the intake journal; the tests look at
+    // what the pipeline made of them.
+    assert!(
+        !response.status().is_success()
+            || app
+                .intake
+                .journal_settled(std::time::Duration::from_secs(20))
+                .await,
+        "the intake journal still holds messages after 20 s"
+    );
+    response
 }
 
 /// Waits for `n` acknowledgments sent to WhatsApp (status updates, such as

@@ -125,11 +125,10 @@ impl Webhook {
             }
         }
         match event {
-            Event::Message(message) => match self.intake.accept(*message).await {
-                Ok(accepted) => {
-                    tracing::debug!(outcome = ?accepted.outcome, "WhatsApp message taken in");
-                    Ok(())
-                }
+            // Meta needs to know the message is safe, nothing more: it
+            // waits in the intake journal, and the pipeline takes it in.
+            Event::Message(message) => match self.intake.enqueue(*message).await {
+                Ok(()) => Ok(()),
                 Err(IntakeError::Conflict(id)) => {
                     // Retrying cannot help: keep the first, acknowledge.
                     tracing::warn!(external_id = %id, field = "messages.id", "a wamid came again with different content; the first is kept");

@@ -10,6 +10,7 @@ pub mod complaint;
 pub mod complaint_event;
 pub mod delivery_attempt;
 pub mod inbound_message;
+pub mod intake_journal;
 pub mod outbox;
 pub mod sla_clock;
 pub mod sms_part;

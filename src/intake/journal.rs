@@ -1,0 +1,198 @@
+//! The intake journal, where a provider's message is made durable before
+//! anything is worked out from it. A webhook answers its provider once
+//! the message is committed here; the pipeline ([`super::pipeline`])
+//! then turns journal entries into complaints at its own pace, through
+//! the same batched writes as every other message.
+//!
+//! A provider wants its answer within seconds and sends again when it is
+//! late. When many citizens write at once (a flood, a blackout) the
+//! journal keeps the answer fast, because one entry is a single row; the
+//! work behind it (routing, duplicate detection, the complaint, its
+//! timeline, outbox and SLA rows) waits in the journal instead of in the
+//! provider's retry queue.
+//!
+//! Appends are batched like intake's writes: every message waiting when a
+//! writer gets its turn goes in one multi-row insert, on SQLite into the
+//! shared group-commit transaction. A message already in the journal
+//! (a retry while the first delivery still waits) adds nothing.
+
+use super::IntakeError;
+use crate::store::entity::intake_journal;
+use crate::store::{Store, WriteTxn};
+use adapters::InboundMessage;
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{DbBackend, DbErr, EntityTrait, Set};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+
+/// Most entries in one insert (four bound values each).
+const MAX_BATCH: usize = 256;
+
+struct Entry {
+    row: intake_journal::ActiveModel,
+    reply: oneshot::Sender<Result<(), IntakeError>>,
+}
+
+/// The queue in front of the journal's writers, started with the first
+/// entry, and the pipeline's wake-up.
+#[derive(Default)]
+pub struct Journal {
+    queue: OnceLock<mpsc::Sender<Entry>>,
+    wake: Arc<Notify>,
+    /// When the last append came.
+    last_append: Mutex<Option<Instant>>,
+}
+
+impl Journal {
+    /// Whether `msg` can wait in the journal: bytes that came with the
+    /// request are stored as files by a synchronous intake instead.
+    pub fn takes(msg: &InboundMessage) -> bool {
+        msg.attachments
+            .iter()
+            .all(|a| !matches!(a.media, adapters::MediaRef::Inline(_)))
+    }
+
+    /// Whether a message came to be journaled within `span`.
+    pub fn appended_within(&self, span: Duration) -> bool {
+        self.last_append
+            .lock()
+            .is_ok_and(|at| at.is_some_and(|at| at.elapsed() < span))
+    }
+
+    /// Commits `msg` to the journal; returns once it is durable.
+    pub async fn append(&self, store: &Store, msg: &InboundMessage) -> Result<(), IntakeError> {
+        if let Ok(mut at) = self.last_append.lock() {
+            *at = Some(Instant::now());
+        }
+        let message = serde_json::to_string(msg)
+            .map_err(|e| IntakeError::Storage(DbErr::Custom(format!("journal entry: {e}"))))?;
+        let row = intake_journal::ActiveModel {
+            channel: Set(msg.channel.as_str().into()),
+            external_id: Set(msg.external_id.to_string()),
+            message: Set(message),
+            attempts: Set(0),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        let queue = self.queue.get_or_init(|| {
+            let writers = match store.backend() {
+                DbBackend::Sqlite => 2,
+                _ => 4,
+            };
+            let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
+            store.spawn_write(run(store.clone(), rx, writers, self.wake.clone()));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Entry { row, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Wakes when entries were committed.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+}
+
+fn stopped() -> IntakeError {
+    IntakeError::Storage(DbErr::Custom("the intake journal writer stopped".into()))
+}
+
+/// Forms batches while a writer slot is free. On SQLite a batch takes the
+/// writer's seat first, so that entries arriving while it waits join it
+/// (see `batch::run`).
+async fn run(store: Store, mut queue: mpsc::Receiver<Entry>, writers: usize, wake: Arc<Notify>) {
+    let slots = Arc::new(Semaphore::new(writers));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = queue.recv().await else {
+            return;
+        };
+        let txn = match store.backend() {
+            DbBackend::Sqlite => Some(store.begin_write_bare().await),
+            _ => None,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        tokio::spawn(write(store.clone(), batch, txn, slot, wake.clone()));
+    }
+}
+
+/// Inserts one batch and answers every entry in it once it is durable.
+async fn write(
+    store: Store,
+    mut batch: Vec<Entry>,
+    txn: Option<Result<WriteTxn, DbErr>>,
+    slot: OwnedSemaphorePermit,
+    wake: Arc<Notify>,
+) {
+    let txn = match txn {
+        Some(txn) => txn,
+        None => store.begin_write_bare().await,
+    };
+    let rows: Vec<_> = batch
+        .iter_mut()
+        .map(|e| std::mem::take(&mut e.row))
+        .collect();
+    let result = match txn {
+        Ok(txn) => match insert(&txn, rows).await {
+            Ok(()) => match txn.release().await {
+                Ok(durable) => {
+                    drop(slot);
+                    durable.wait().await
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
+        },
+        Err(e) => Err(e),
+    };
+    match &result {
+        Ok(()) => wake.notify_one(),
+        Err(e) => {
+            tracing::error!(error = %e, messages = batch.len(), "intake journal batch not stored")
+        }
+    }
+    for entry in batch {
+        let answer = match &result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(IntakeError::Storage(DbErr::Custom(e.to_string()))),
+        };
+        // The caller may have stopped waiting; what committed stays.
+        let _ = entry.reply.send(answer);
+    }
+}
+
+/// One multi-row insert; entries already journaled are left as they are.
+async fn insert(txn: &WriteTxn, rows: Vec<intake_journal::ActiveModel>) -> Result<(), DbErr> {
+    let result = intake_journal::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                intake_journal::Column::Channel,
+                intake_journal::Column::ExternalId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&**txn)
+        .await;
+    match result {
+        Ok(_) | Err(DbErr::RecordNotInserted) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,24 @@
+//! The `intake_journal` table: messages taken from a provider and not yet
+//! worked into complaints (see `intake::journal`).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "intake_journal")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub channel: String,
+    pub external_id: String,
+    /// The parsed message, as JSON.
+    pub message: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub not_before: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,137 @@
+//! The intake journal, on both backends: an enqueued message is durable
+//! before it is taken in, is taken in exactly once however often it is
+//! delivered, keeps its sender's order, and is never dropped: an entry
+//! left from before (a stop, another instance) is taken in, and one that
+//! cannot be read stays, with its error.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+use adapters::{InboundMessage, Location};
+use satupintu::store::entity::{complaint, inbound_message, intake_journal};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use std::time::Duration;
+
+async fn count<E>(app: &TestApp) -> u64
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    E::find().count(app.store.db()).await.unwrap()
+}
+
+async fn settle(app: &TestApp) {
+    assert!(
+        app.intake.journal_settled(Duration::from_secs(20)).await,
+        "the journal still holds entries"
+    );
+}
+
+/// A journal row as another instance, or this one before a stop, left it.
+fn entry(msg: &InboundMessage) -> intake_journal::ActiveModel {
+    intake_journal::ActiveModel {
+        channel: Set(msg.channel.as_str().into()),
+        external_id: Set(msg.external_id.to_string()),
+        message: Set(serde_json::to_string(msg).unwrap()),
+        attempts: Set(0),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+}
+
+async fn journaled_messages_are_taken_in_once(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    // Three messages, the first delivered twice side by side.
+    let messages: Vec<InboundMessage> = (0..3)
+        .map(|i| {
+            sms(
+                &format!("j{i}"),
+                &format!("+6281200000{i:03}"),
+                &format!("Laporan {i}: lampu jalan mati di gang {i}"),
+            )
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for m in messages.iter().chain(std::iter::once(&messages[0])) {
+        let (intake, m) = (app.intake.clone(), m.clone());
+        tasks.push(tokio::spawn(async move { intake.enqueue(m).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("journaled");
+    }
+    settle(&app).await;
+    assert_eq!(count::<inbound_message::Entity>(&app).await, 3);
+    assert_eq!(count::<complaint::Entity>(&app).await, 3);
+    // Delivered again once taken in: nothing new.
+    app.intake.enqueue(messages[1].clone()).await.unwrap();
+    settle(&app).await;
+    assert_eq!(count::<inbound_message::Entity>(&app).await, 3);
+    assert_eq!(count::<complaint::Entity>(&app).await, 3);
+    app.stop().await;
+}
+
+async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    // A sender's text and then their location, both in the journal before
+    // the pipeline looks, and an entry that cannot be read between them.
+    let text = sms("left-1", "+6281377770001", "Got tersumbat di depan pasar");
+    let mut pin = sms("left-3", "+6281377770001", "lokasinya di sini");
+    pin.location = Some(Location {
+        lat: Some(-0.95),
+        lon: Some(100.35),
+        address: Some("Pasar Raya".into()),
+    });
+    let mut broken = entry(&sms("left-2", "+6281377770002", "x"));
+    broken.message = Set("{\"channel\": \"sms\", \"text\": ".into());
+    let db = app.store.db();
+    entry(&text).insert(db).await.unwrap();
+    broken.insert(db).await.unwrap();
+    entry(&pin).insert(db).await.unwrap();
+
+    let complaint_of = |id: &'static str| {
+        let db = db.clone();
+        async move {
+            inbound_message::Entity::find()
+                .filter(inbound_message::Column::ExternalId.eq(id))
+                .one(&db)
+                .await
+                .unwrap()
+                .and_then(|m| m.complaint_id)
+        }
+    };
+    let opened = eventually("the left text is taken in", 10, || complaint_of("left-1")).await;
+    let joined = eventually("the left location is taken in", 10, || {
+        complaint_of("left-3")
+    })
+    .await;
+    assert_eq!(
+        joined, opened,
+        "the location joins the complaint its text opened"
+    );
+    assert_eq!(count::<complaint::Entity>(&app).await, 1);
+
+    let kept = eventually("the unreadable entry is marked", 10, || {
+        let db = db.clone();
+        async move {
+            intake_journal::Entity::find()
+                .one(&db)
+                .await
+                .unwrap()
+                .filter(|e| e.attempts > 0)
+        }
+    })
+    .await;
+    assert_eq!(kept.external_id, "left-2");
+    assert!(kept.last_error.is_some_and(|e| !e.is_empty()));
+    assert!(kept.not_before.is_some_and(|t| t > kept.created_at));
+    assert_eq!(count::<intake_journal::Entity>(&app).await, 1, "it stays");
+    app.stop().await;
+}
+
+on_both_backends!(
+    journaled_messages_are_taken_in_once,
+    entries_left_in_the_journal_are_taken_in,
+);
