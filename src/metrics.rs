@@ -29,6 +29,7 @@ pub struct Metrics {
     rules_reloads: Family<Labels, Counter>,
     rules_active: Gauge,
     dedup_indexed: Gauge,
+    journal_entries: Family<Labels, Gauge>,
     intake_batches: Counter,
     intake_written: Family<Labels, Counter>,
 }
@@ -109,6 +110,12 @@ impl Metrics {
             "First reports in the duplicate index (open, linked to none, within the window)",
             dedup_indexed.clone(),
         );
+        let journal_entries = Family::<Labels, Gauge>::default();
+        registry.register(
+            "intake_journal_entries",
+            "Messages answered and not yet taken in: waiting, or failing (tried and held back)",
+            journal_entries.clone(),
+        );
         let intake_batches = Counter::default();
         registry.register(
             "intake_batches",
@@ -136,6 +143,7 @@ impl Metrics {
             rules_reloads,
             rules_active,
             dedup_indexed,
+            journal_entries,
         }
     }
 
@@ -171,6 +179,14 @@ impl Metrics {
 
     pub fn set_dedup_indexed(&self, n: usize) {
         self.dedup_indexed.set(n as i64);
+    }
+
+    pub fn set_journal_entries(&self, waiting: u64, failing: u64) {
+        for (state, n) in [("waiting", waiting), ("failing", failing)] {
+            self.journal_entries
+                .get_or_create(&vec![("state", state.to_string())])
+                .set(n as i64);
+        }
     }
 
     pub fn intake_batch(&self, bulk: usize, single: usize) {

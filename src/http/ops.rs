@@ -41,6 +41,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read outbox depth"),
     }
+    match state.intake.journal_counts().await {
+        Ok((waiting, failing)) => state.metrics.set_journal_entries(waiting, failing),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the intake journal"),
+    }
     match crate::sla::report::running_counts(state.store.db(), chrono::Utc::now()).await {
         Ok(counts) => state.metrics.set_sla_clocks(&counts),
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read SLA clocks"),

@@ -192,6 +192,17 @@ impl Intake {
         intake_journal::Entity::find().count(self.store.db()).await
     }
 
+    /// Journal entries never tried, and those tried and failed.
+    pub async fn journal_counts(&self) -> Result<(u64, u64), DbErr> {
+        let db = self.store.db();
+        let failing = intake_journal::Entity::find()
+            .filter(intake_journal::Column::Attempts.gt(0))
+            .count(db)
+            .await?;
+        let all = intake_journal::Entity::find().count(db).await?;
+        Ok((all.saturating_sub(failing), failing))
+    }
+
     /// Waits until the journal holds nothing, or `limit` has passed;
     /// returns whether it is empty.
     pub async fn journal_settled(&self, limit: Duration) -> bool {
