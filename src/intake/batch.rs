@@ -145,15 +145,21 @@ async fn run(mut queue: mpsc::Receiver<Queued>, writers: usize, writing: Arc<Ato
             DbBackend::Sqlite => Some(intake.store.begin_write_bare().await),
             _ => None,
         };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
+        let batch = with_waiting(first, &mut queue, MAX_BATCH);
         tokio::spawn(write(batch, txn, slot));
     }
+}
+
+/// `first` and whatever waits in `queue` now, up to `max` in all.
+pub(super) fn with_waiting<T>(first: T, queue: &mut mpsc::Receiver<T>, max: usize) -> Vec<T> {
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match queue.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 /// A batch writer's turn; let go once its statements are in.

@@ -119,13 +119,7 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Entry>, writers: usize, wak
             DbBackend::Sqlite => Some(store.begin_write_bare().await),
             _ => None,
         };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
+        let batch = super::batch::with_waiting(first, &mut queue, MAX_BATCH);
         tokio::spawn(write(store.clone(), batch, txn, slot, wake.clone()));
     }
 }

@@ -128,15 +128,7 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
     assert!(kept.last_error.is_some_and(|e| !e.is_empty()));
     assert!(kept.not_before.is_some_and(|t| t > kept.created_at));
     assert_eq!(count::<intake_journal::Entity>(&app).await, 1, "it stays");
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for line in [
         "satupintu_intake_journal_entries{state=\"failing\"} 1",
         "satupintu_intake_journal_entries{state=\"waiting\"} 0",
