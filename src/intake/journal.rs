@@ -141,19 +141,7 @@ async fn write(
         .map(|e| std::mem::take(&mut e.row))
         .collect();
     let result = match txn {
-        Ok(txn) => match insert(&txn, rows).await {
-            Ok(()) => match txn.release().await {
-                Ok(durable) => {
-                    drop(slot);
-                    durable.wait().await
-                }
-                Err(e) => Err(e),
-            },
-            Err(e) => {
-                let _ = txn.rollback().await;
-                Err(e)
-            }
-        },
+        Ok(txn) => commit(txn, rows, slot).await,
         Err(e) => Err(e),
     };
     match &result {
@@ -170,6 +158,25 @@ async fn write(
         // The caller may have stopped waiting; what committed stays.
         let _ = entry.reply.send(answer);
     }
+}
+
+/// Inserts `rows` in `txn` and commits; returns once they are durable.
+/// The writer slot is let go as soon as the statement is in.
+async fn commit(
+    mut txn: WriteTxn,
+    rows: Vec<intake_journal::ActiveModel>,
+    slot: OwnedSemaphorePermit,
+) -> Result<(), DbErr> {
+    if let Err(e) = insert(&txn, rows).await {
+        let _ = txn.rollback().await;
+        return Err(e);
+    }
+    // Providers wait on this batch; the pipeline's batches, which nobody
+    // waits on, must not keep it open.
+    txn.hurry();
+    let durable = txn.release().await?;
+    drop(slot);
+    durable.wait().await
 }
 
 /// One multi-row insert; entries already journaled are left as they are.

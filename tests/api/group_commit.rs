@@ -209,3 +209,45 @@ async fn a_bare_writer_shares_the_commit_and_undoes_only_its_failed_savepoint() 
         "one shared commit"
     );
 }
+
+/// A writer that hurries has its shared transaction committed as soon as
+/// it lets go, though another writer is waiting to join: its commit does
+/// not wait for that writer's work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hurrying_writer_commits_without_waiting_for_the_next() {
+    let (store, _dir) = store(Policy {
+        max_members: 128,
+        max_delay: Duration::from_secs(600),
+    })
+    .await;
+    let mut first = store.begin_write().await.unwrap();
+    first
+        .execute_unprepared("INSERT INTO t (v) VALUES ('first')")
+        .await
+        .unwrap();
+    // A second writer queues for the slot and, once seated, holds it
+    // until told to go on.
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let second = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let txn = store.begin_write().await.unwrap();
+            txn.execute_unprepared("INSERT INTO t (v) VALUES ('second')")
+                .await
+                .unwrap();
+            wait.await.unwrap();
+            txn.commit().await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = store.group_commits().unwrap();
+    first.hurry();
+    tokio::time::timeout(Duration::from_secs(10), first.commit())
+        .await
+        .expect("the hurrying writer's commit does not wait for the next writer")
+        .unwrap();
+    assert_eq!(store.group_commits().unwrap(), before + 1);
+    go.send(()).unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(values(&store).await, ["first", "second"]);
+}
