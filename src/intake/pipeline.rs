@@ -21,7 +21,8 @@ use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub struct Pipeline {
 }
 
 /// What one pass did.
+#[derive(Default)]
 struct Pass {
     /// Entries read.
     read: usize,
@@ -93,6 +95,16 @@ impl Pipeline {
     /// Takes in the entries due at `now`: per sender, the first one.
     async fn pass(&self, now: DateTime<Utc>) -> Result<Pass, DbErr> {
         let store = &self.intake.store;
+        // Gateways sharing one PostgreSQL take turns: the same entries
+        // taken in side by side would be repeated deliveries to all but
+        // one, work done twice for nothing.
+        let turn = match store.backend() {
+            DbBackend::Postgres => match pg_turn(store.db()).await? {
+                Some(txn) => Some(txn),
+                None => return Ok(Pass::default()),
+            },
+            _ => None,
+        };
         let rows = intake_journal::Entity::find()
             .filter(
                 intake_journal::Column::NotBefore
@@ -150,40 +162,87 @@ impl Pipeline {
         for (row, error) in &failed {
             tracing::warn!(journal_id = row.id, channel = %row.channel, external_id = %row.external_id, attempts = row.attempts + 1, error = %error, "intake of a journaled message failed; it will be tried again");
         }
-        let txn = store.begin_write().await?;
-        if !done.is_empty() {
-            intake_journal::Entity::delete_many()
-                .filter(intake_journal::Column::Id.is_in(done.iter().copied()))
-                .exec(&*txn)
-                .await?;
-        }
-        for (row, error) in failed
+        let marks: Vec<(&intake_journal::Model, &String)> = failed
             .iter()
             .map(|(r, e)| (*r, e))
             .chain(unreadable.iter().map(|(r, e)| (r, e)))
-        {
-            let attempts = row.attempts + 1;
-            let pause = std::cmp::min(1i64 << attempts.clamp(0, 9), MAX_PAUSE_SECS);
-            intake_journal::Entity::update_many()
-                .col_expr(intake_journal::Column::Attempts, Expr::value(attempts))
-                .col_expr(
-                    intake_journal::Column::LastError,
-                    Expr::value(error.clone()),
-                )
-                .col_expr(
-                    intake_journal::Column::NotBefore,
-                    Expr::value(now + chrono::Duration::seconds(pause)),
-                )
-                .filter(intake_journal::Column::Id.eq(row.id))
-                .exec(&*txn)
-                .await?;
+            .collect();
+        match turn {
+            Some(txn) => {
+                settle(&txn, &done, &marks, now).await?;
+                txn.commit().await?;
+            }
+            None => {
+                let txn = store.begin_write().await?;
+                settle(&*txn, &done, &marks, now).await?;
+                txn.commit().await?;
+            }
         }
-        txn.commit().await?;
         Ok(Pass {
             read,
             done: done.len(),
         })
     }
+}
+
+/// The advisory lock a PostgreSQL pipeline holds for its pass
+/// ("satupint" in ASCII).
+pub const PG_TURN_LOCK: i64 = 0x7361_7475_7069_6e74;
+
+/// A transaction holding the pipeline's turn on PostgreSQL, or `None`
+/// when another gateway's pipeline has it now.
+async fn pg_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>, DbErr> {
+    let txn = db.begin().await?;
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_try_advisory_xact_lock({PG_TURN_LOCK}) AS turn"),
+        ))
+        .await?;
+    let turn = match row {
+        Some(row) => row.try_get::<bool>("", "turn")?,
+        None => false,
+    };
+    if turn {
+        Ok(Some(txn))
+    } else {
+        txn.rollback().await?;
+        Ok(None)
+    }
+}
+
+/// Deletes the entries taken in (`done`) and marks the failed ones with
+/// their error and when to try again.
+async fn settle<C: ConnectionTrait>(
+    db: &C,
+    done: &[i64],
+    marks: &[(&intake_journal::Model, &String)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if !done.is_empty() {
+        intake_journal::Entity::delete_many()
+            .filter(intake_journal::Column::Id.is_in(done.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    for (row, error) in marks {
+        let attempts = row.attempts + 1;
+        let pause = std::cmp::min(1i64 << attempts.clamp(0, 9), MAX_PAUSE_SECS);
+        intake_journal::Entity::update_many()
+            .col_expr(intake_journal::Column::Attempts, Expr::value(attempts))
+            .col_expr(
+                intake_journal::Column::LastError,
+                Expr::value((*error).clone()),
+            )
+            .col_expr(
+                intake_journal::Column::NotBefore,
+                Expr::value(now + chrono::Duration::seconds(pause)),
+            )
+            .filter(intake_journal::Column::Id.eq(row.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 impl Intake {

@@ -8,7 +8,10 @@ use crate::helpers::*;
 use crate::on_both_backends;
 use adapters::{InboundMessage, Location};
 use satupintu::store::entity::{complaint, inbound_message, intake_journal};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use std::time::Duration;
 
 async fn count<E>(app: &TestApp) -> u64
@@ -142,3 +145,40 @@ on_both_backends!(
     journaled_messages_are_taken_in_once,
     entries_left_in_the_journal_are_taken_in,
 );
+
+/// Gateways sharing one PostgreSQL take the journal in by turns: while
+/// another one holds the turn, this one leaves the entries alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_one_gateway_at_a_time_takes_the_journal_in() {
+    let dir = tempdir();
+    let db = TestDb::new(Backend::Postgres, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    // Another gateway's pass, as far as the lock goes.
+    let other = app.store.db().begin().await.unwrap();
+    other
+        .execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            satupintu::intake::pipeline::PG_TURN_LOCK
+        ))
+        .await
+        .unwrap();
+    entry(&sms(
+        "turn-1",
+        "+6281377770009",
+        "Jalan berlubang di Jl. Veteran",
+    ))
+    .insert(app.store.db())
+    .await
+    .unwrap();
+    app.intake
+        .enqueue(sms("turn-2", "+6281377770010", "Sampah di pasar"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(count::<intake_journal::Entity>(&app).await, 2, "left alone");
+    assert_eq!(count::<complaint::Entity>(&app).await, 0);
+    other.commit().await.unwrap();
+    settle(&app).await;
+    assert_eq!(count::<complaint::Entity>(&app).await, 2);
+    app.stop().await;
+}
