@@ -11,9 +11,11 @@
 //! Entries of different senders are taken side by side; one sender's are
 //! taken one after another, in journal order, so that a photo sent after
 //! its text joins the complaint the text opened. An entry whose intake
-//! fails on storage is tried again later, with a growing pause; one whose
-//! JSON cannot be read stays in the journal, with the error, for an
-//! operator to look at. Nothing in the journal is ever dropped unread.
+//! fails on storage is tried again later, with a growing pause (the
+//! sender's later entries do not wait for it: one stuck message must not
+//! hold back everything a citizen sends after it); one whose JSON cannot
+//! be read stays in the journal, with the error, for an operator to look
+//! at. Nothing in the journal is ever dropped unread.
 
 use super::{Intake, IntakeError};
 use crate::store::entity::intake_journal;
