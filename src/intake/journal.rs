@@ -17,12 +17,13 @@
 //! (a retry while the first delivery still waits) adds nothing.
 
 use super::IntakeError;
+use crate::metrics::Metrics;
 use crate::store::entity::intake_journal;
 use crate::store::{Store, WriteTxn};
 use adapters::InboundMessage;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{DbBackend, DbErr, EntityTrait, Set};
+use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Set};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
@@ -31,8 +32,34 @@ use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 const MAX_BATCH: usize = 256;
 
 struct Entry {
-    row: intake_journal::ActiveModel,
+    channel: String,
+    external_id: String,
+    /// The message as JSON.
+    message: String,
+    received: DateTime<Utc>,
     reply: oneshot::Sender<Result<(), IntakeError>>,
+}
+
+impl Entry {
+    fn row(&self) -> intake_journal::ActiveModel {
+        intake_journal::ActiveModel {
+            channel: Set(self.channel.clone()),
+            external_id: Set(self.external_id.clone()),
+            message: Set(self.message.clone()),
+            attempts: Set(0),
+            created_at: Set(self.received),
+            ..Default::default()
+        }
+    }
+}
+
+/// What the journal's writers work with.
+#[derive(Clone)]
+struct Sink {
+    store: Store,
+    metrics: Metrics,
+    /// Woken when entries were committed.
+    wake: Arc<Notify>,
 }
 
 /// The queue in front of the journal's writers, started with the first
@@ -62,32 +89,40 @@ impl Journal {
     }
 
     /// Commits `msg` to the journal; returns once it is durable.
-    pub async fn append(&self, store: &Store, msg: &InboundMessage) -> Result<(), IntakeError> {
+    pub async fn append(
+        &self,
+        store: &Store,
+        metrics: &Metrics,
+        msg: &InboundMessage,
+    ) -> Result<(), IntakeError> {
         if let Ok(mut at) = self.last_append.lock() {
             *at = Some(Instant::now());
         }
         let message = serde_json::to_string(msg)
             .map_err(|e| IntakeError::Storage(DbErr::Custom(format!("journal entry: {e}"))))?;
-        let row = intake_journal::ActiveModel {
-            channel: Set(msg.channel.as_str().into()),
-            external_id: Set(msg.external_id.to_string()),
-            message: Set(message),
-            attempts: Set(0),
-            created_at: Set(Utc::now()),
-            ..Default::default()
-        };
         let queue = self.queue.get_or_init(|| {
             let writers = match store.backend() {
                 DbBackend::Sqlite => 2,
                 _ => 4,
             };
             let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
-            store.spawn_write(run(store.clone(), rx, writers, self.wake.clone()));
+            let sink = Sink {
+                store: store.clone(),
+                metrics: metrics.clone(),
+                wake: self.wake.clone(),
+            };
+            store.spawn_write(run(sink, rx, writers));
             tx
         });
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Entry { row, reply })
+            .send(Entry {
+                channel: msg.channel.as_str().into(),
+                external_id: msg.external_id.to_string(),
+                message,
+                received: Utc::now(),
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         answer.await.unwrap_or_else(|_| Err(stopped()))
@@ -106,7 +141,8 @@ fn stopped() -> IntakeError {
 /// Forms batches while a writer slot is free. On SQLite a batch takes the
 /// writer's seat first, so that entries arriving while it waits join it
 /// (see `batch::run`).
-async fn run(store: Store, mut queue: mpsc::Receiver<Entry>, writers: usize, wake: Arc<Notify>) {
+async fn run(sink: Sink, mut queue: mpsc::Receiver<Entry>, writers: usize) {
+    let store = &sink.store;
     let slots = Arc::new(Semaphore::new(writers));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
@@ -120,32 +156,27 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Entry>, writers: usize, wak
             _ => None,
         };
         let batch = super::batch::with_waiting(first, &mut queue, MAX_BATCH);
-        tokio::spawn(write(store.clone(), batch, txn, slot, wake.clone()));
+        tokio::spawn(write(sink.clone(), batch, txn, slot));
     }
 }
 
 /// Inserts one batch and answers every entry in it once it is durable.
 async fn write(
-    store: Store,
-    mut batch: Vec<Entry>,
+    sink: Sink,
+    batch: Vec<Entry>,
     txn: Option<Result<WriteTxn, DbErr>>,
     slot: OwnedSemaphorePermit,
-    wake: Arc<Notify>,
 ) {
     let txn = match txn {
         Some(txn) => txn,
-        None => store.begin_write_bare().await,
+        None => sink.store.begin_write_bare().await,
     };
-    let rows: Vec<_> = batch
-        .iter_mut()
-        .map(|e| std::mem::take(&mut e.row))
-        .collect();
     let result = match txn {
-        Ok(txn) => commit(txn, rows, slot).await,
+        Ok(txn) => commit(&sink, txn, &batch, slot).await,
         Err(e) => Err(e),
     };
     match &result {
-        Ok(()) => wake.notify_one(),
+        Ok(()) => sink.wake.notify_one(),
         Err(e) => {
             tracing::error!(error = %e, messages = batch.len(), "intake journal batch not stored")
         }
@@ -160,16 +191,23 @@ async fn write(
     }
 }
 
-/// Inserts `rows` in `txn` and commits; returns once they are durable.
-/// The writer slot is let go as soon as the statement is in.
+/// Inserts `batch` in `txn` and commits; returns once it is durable.
+/// The writer slot is let go as soon as the statements are in.
 async fn commit(
+    sink: &Sink,
     mut txn: WriteTxn,
-    rows: Vec<intake_journal::ActiveModel>,
+    batch: &[Entry],
     slot: OwnedSemaphorePermit,
 ) -> Result<(), DbErr> {
-    if let Err(e) = insert(&txn, rows).await {
-        let _ = txn.rollback().await;
-        return Err(e);
+    let inserted = match insert(&txn, batch.iter().map(Entry::row).collect()).await {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = txn.rollback().await;
+            return Err(e);
+        }
+    };
+    if inserted < batch.len() as u64 {
+        report_reused(sink, &txn, batch).await?;
     }
     // Providers wait on this batch; the pipeline's batches, which nobody
     // waits on, must not keep it open.
@@ -179,8 +217,41 @@ async fn commit(
     durable.wait().await
 }
 
+/// Some entries of `batch` were journaled already (a retry while the first
+/// delivery waits, or twice in one batch). A retry is nothing to report;
+/// an id that came back with a different message is: the first is kept.
+async fn report_reused(sink: &Sink, txn: &WriteTxn, batch: &[Entry]) -> Result<(), DbErr> {
+    let ids = batch.iter().map(|e| e.external_id.as_str());
+    let kept = intake_journal::Entity::find()
+        .filter(intake_journal::Column::ExternalId.is_in(ids))
+        .all(&**txn)
+        .await?;
+    let raw = |json: &str| {
+        serde_json::from_str::<InboundMessage>(json)
+            .map(|m| m.raw.body)
+            .ok()
+    };
+    for entry in batch {
+        let first = kept
+            .iter()
+            .find(|k| k.channel == entry.channel && k.external_id == entry.external_id);
+        if first.is_some_and(|first| raw(&first.message) != raw(&entry.message)) {
+            tracing::warn!(
+                channel = %entry.channel,
+                external_id = %entry.external_id,
+                field = "external_id",
+                "a message id came again with different content while the first waits in the intake journal; the first is kept"
+            );
+            sink.metrics
+                .intake_rejected(&entry.channel, "external_id_reused");
+        }
+    }
+    Ok(())
+}
+
 /// One multi-row insert; entries already journaled are left as they are.
-async fn insert(txn: &WriteTxn, rows: Vec<intake_journal::ActiveModel>) -> Result<(), DbErr> {
+/// Returns how many were inserted.
+async fn insert(txn: &WriteTxn, rows: Vec<intake_journal::ActiveModel>) -> Result<u64, DbErr> {
     let result = intake_journal::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
@@ -193,7 +264,8 @@ async fn insert(txn: &WriteTxn, rows: Vec<intake_journal::ActiveModel>) -> Resul
         .exec_without_returning(&**txn)
         .await;
     match result {
-        Ok(_) | Err(DbErr::RecordNotInserted) => Ok(()),
+        Ok(n) => Ok(n),
+        Err(DbErr::RecordNotInserted) => Ok(0),
         Err(e) => Err(e),
     }
 }

@@ -171,7 +171,9 @@ impl Intake {
             return self.accept(msg).await.map(|_| ());
         }
         let msg = msg.without_control_characters();
-        self.journal.append(&self.store, &msg).await?;
+        self.journal
+            .append(&self.store, &self.metrics, &msg)
+            .await?;
         tracing::debug!(channel = %msg.channel, external_id = %msg.external_id, "message journaled");
         Ok(())
     }

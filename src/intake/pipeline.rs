@@ -153,6 +153,9 @@ impl Pipeline {
                 Err(IntakeError::Conflict(id)) => {
                     // Retrying cannot help: the first is kept.
                     tracing::warn!(channel = %msg.channel, external_id = %id, "a message id came again with different content; the first is kept");
+                    self.intake
+                        .metrics
+                        .intake_rejected(msg.channel.as_str(), "external_id_reused");
                     done.push(row.id);
                 }
                 Err(e) => failed.push((row, e.to_string())),

@@ -182,3 +182,39 @@ async fn on_postgres_one_gateway_at_a_time_takes_the_journal_in() {
     assert_eq!(count::<complaint::Entity>(&app).await, 2);
     app.stop().await;
 }
+
+/// An id that comes again while its first message waits in the journal:
+/// an identical retry adds nothing; different content is refused and
+/// counted, and the first message is the one taken in. (On PostgreSQL,
+/// where another gateway's turn keeps the first waiting.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_reused_while_its_first_waits_keeps_the_first() {
+    let dir = tempdir();
+    let db = TestDb::new(Backend::Postgres, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    let other = app.store.db().begin().await.unwrap();
+    other
+        .execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            satupintu::intake::pipeline::PG_TURN_LOCK
+        ))
+        .await
+        .unwrap();
+    let first = sms("reused-1", "+6281377770011", "Pohon tumbang di Jl. Khatib");
+    let mut changed = first.clone();
+    changed.text = "Isi lain dengan id yang sama".into();
+    changed.raw.body = "Body=Isi lain dengan id yang sama".into();
+    app.intake.enqueue(first.clone()).await.unwrap();
+    app.intake.enqueue(first.clone()).await.unwrap();
+    let reused = "satupintu_intake_rejected_total{channel=\"sms\",reason=\"external_id_reused\"}";
+    assert!(!app.metrics().await.contains(reused), "a retry is no reuse");
+    app.intake.enqueue(changed).await.unwrap();
+    assert!(app.metrics().await.contains(&format!("{reused} 1")));
+    assert_eq!(count::<intake_journal::Entity>(&app).await, 1);
+    other.commit().await.unwrap();
+    settle(&app).await;
+    let kept = complaint::Entity::find().all(app.store.db()).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].body.contains("Pohon tumbang"), "{}", kept[0].body);
+    app.stop().await;
+}
