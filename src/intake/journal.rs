@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
-/// Most entries in one insert (four bound values each).
+/// Most entries in one insert (five bound values each).
 const MAX_BATCH: usize = 256;
 
 struct Entry {
