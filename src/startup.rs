@@ -148,6 +148,9 @@ impl Application {
         )
         .fetch_media_for(config.channels.media_channels())
         .with_dedup(dedup);
+        // On SQLite the journal is a file of its own: one that cannot be
+        // opened stops the start, not the first message.
+        intake.open_journal()?;
         let lapor = lapor_pollers(&config, &store, &notifier, &sla, &secrets)
             .map_err(StartError::Config)?;
         let channels = channels::build(

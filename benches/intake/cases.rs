@@ -112,13 +112,24 @@ pub async fn gateway(p: &Params, backend: &Backend, kind: Kind, end_to_end: bool
     let conn = sea_orm::Database::connect(db_url.as_str())
         .await
         .expect("bench database");
+    // On SQLite the intake journal is a file of its own beside the
+    // database's; the gateway has made it by the time it is ready.
+    let journal = match backend {
+        Backend::Sqlite => sea_orm::Database::connect(format!(
+            "sqlite://{}?mode=ro",
+            dir.path().join("bench.db-intake").display()
+        ))
+        .await
+        .expect("the intake journal's file"),
+        Backend::Postgres { .. } => conn.clone(),
+    };
     let url = format!("{}{}", server.base, kind.path());
 
     let warm = bodies::batch(&p.root, kind, p.warmup, 11, &p.app_secret);
     load::closed(&url, &warm, 4).await;
-    taken_in(&conn).await;
+    taken_in(&journal).await;
     if end_to_end {
-        drain(&conn).await;
+        drain(&conn, &journal).await;
     }
     let stored_before = db::stored(&conn).await;
     let (delivered_before, replies_before) = (standin.deliveries(), standin.replies());
@@ -129,10 +140,10 @@ pub async fn gateway(p: &Params, backend: &Backend, kind: Kind, end_to_end: bool
     let started = Instant::now() - Duration::from_secs_f64(out.seconds);
     // A WhatsApp message is answered once it is in the intake journal;
     // its CPU counts until the pipeline has taken it in.
-    taken_in(&conn).await;
+    taken_in(&journal).await;
     let taken_in_rps = out.requests as f64 / started.elapsed().as_secs_f64();
     if end_to_end {
-        drain(&conn).await;
+        drain(&conn, &journal).await;
         out.seconds = started.elapsed().as_secs_f64();
     }
     let after = cpu(&server);
@@ -161,7 +172,7 @@ pub async fn gateway(p: &Params, backend: &Backend, kind: Kind, end_to_end: bool
         for k in 0..p.open_runs as u64 {
             let half = bodies::batch(&p.root, kind, p.requests, 13 + 100 * k, &p.app_secret);
             let slow = load::open(&url, &half, rate).await;
-            taken_in(&conn).await;
+            taken_in(&journal).await;
             accepted += slow.accepted();
             rereports += half.rereports;
             r.errors += slow.errors;
@@ -183,6 +194,7 @@ pub async fn gateway(p: &Params, backend: &Backend, kind: Kind, end_to_end: bool
         dead: if end_to_end { db::dead(&conn).await } else { 0 },
     });
     server.stop();
+    journal.close().await.ok();
     conn.close().await.ok();
     backend.drop(&db_url).await;
     r
@@ -198,8 +210,8 @@ async fn taken_in(conn: &sea_orm::DatabaseConnection) {
 
 /// Waits until every message is taken in and the outbox holds nothing to
 /// deliver (ten minutes at most).
-async fn drain(conn: &sea_orm::DatabaseConnection) {
-    taken_in(conn).await;
+async fn drain(conn: &sea_orm::DatabaseConnection, journal: &sea_orm::DatabaseConnection) {
+    taken_in(journal).await;
     let deadline = Instant::now() + Duration::from_secs(600);
     while db::undelivered(conn).await > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

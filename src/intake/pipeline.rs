@@ -17,26 +17,31 @@
 //! be read stays in the journal, with the error, for an operator to look
 //! at. Nothing in the journal is ever dropped unread.
 
+use super::journal::{Journal, Mark, Row};
 use super::{Intake, IntakeError};
-use crate::store::entity::intake_journal;
 use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
-};
+use sea_orm::DbErr;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+pub use super::journal::PG_TURN_LOCK;
+
 /// Entries read in one pass.
 const PAGE: u64 = 512;
-/// Entries taken in together while messages are being journaled: each
-/// batch holds SQLite's one writer seat, which every append waits for,
-/// only briefly, so providers keep getting fast answers while a burst
-/// lasts. Once it is over, the pipeline takes up to a whole batch.
+/// Entries taken in together while messages are being journaled into the
+/// journal's table (PostgreSQL), whose appends share the pool and the
+/// database server with the pipeline's batches: small batches keep the
+/// providers' answers fast while a burst lasts. Once it is over, the
+/// pipeline takes up to a whole batch. A journal in its own file (SQLite)
+/// is written beside the pipeline's batches, which are always whole.
 const BUSY_CHUNK: usize = 8;
+/// While messages are being journaled into a journal file of its own
+/// (SQLite), the pipeline pauses after each pass for this many times as
+/// long as the pass took: the CPU goes to answering providers first, and
+/// the journal is still taken in while a flood lasts, at a steady pace.
+const BUSY_PAUSE: u32 = 2;
 /// How recent an append makes the journal busy.
 const BUSY_FOR: Duration = Duration::from_millis(100);
 /// The longest pause before a failed entry is tried again.
@@ -65,10 +70,19 @@ impl Pipeline {
 
     /// How many entries to take in together now (see [`BUSY_CHUNK`]).
     fn chunk(&self) -> usize {
-        match self.intake.journal.appended_within(BUSY_FOR) {
+        let busy =
+            !Journal::is_file(&self.intake.store) && self.intake.journal.appended_within(BUSY_FOR);
+        match busy {
             true => BUSY_CHUNK,
             false => super::batch::MAX_BATCH,
         }
+    }
+
+    /// How long to pause after a pass that took `took` (see [`BUSY_PAUSE`]).
+    fn pause_after(&self, took: Duration) -> Option<Duration> {
+        let busy =
+            Journal::is_file(&self.intake.store) && self.intake.journal.appended_within(BUSY_FOR);
+        busy.then(|| (took * BUSY_PAUSE).min(IDLE))
     }
 
     /// Takes journal entries in until `token` is cancelled; a pass under
@@ -76,6 +90,7 @@ impl Pipeline {
     pub async fn run(self, token: CancellationToken) {
         let wake = self.intake.journal.wake();
         loop {
+            let started = std::time::Instant::now();
             let busy = match self.pass(Utc::now()).await {
                 Ok(pass) => pass.done > 0 || pass.read as u64 == PAGE,
                 Err(e) => {
@@ -84,7 +99,21 @@ impl Pipeline {
                 }
             };
             if busy && !token.is_cancelled() {
+                if let Some(pause) = self.pause_after(started.elapsed()) {
+                    tokio::select! {
+                        _ = token.cancelled() => return,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                }
                 continue;
+            }
+            if let Err(e) = self
+                .intake
+                .journal
+                .adopt_table_entries(&self.intake.store)
+                .await
+            {
+                tracing::error!(error = %e, "moving intake journal entries into the journal's file failed; trying again");
             }
             tokio::select! {
                 _ = token.cancelled() => return,
@@ -97,26 +126,11 @@ impl Pipeline {
     /// Takes in the entries due at `now`: per sender, the first one.
     async fn pass(&self, now: DateTime<Utc>) -> Result<Pass, DbErr> {
         let store = &self.intake.store;
-        // Gateways sharing one PostgreSQL take turns: the same entries
-        // taken in side by side would be repeated deliveries to all but
-        // one, work done twice for nothing.
-        let turn = match store.backend() {
-            DbBackend::Postgres => match pg_turn(store.db()).await? {
-                Some(txn) => Some(txn),
-                None => return Ok(Pass::default()),
-            },
-            _ => None,
+        let journal = &self.intake.journal;
+        let Some(mut taking) = journal.take(store, now, PAGE).await? else {
+            return Ok(Pass::default());
         };
-        let rows = intake_journal::Entity::find()
-            .filter(
-                intake_journal::Column::NotBefore
-                    .is_null()
-                    .or(intake_journal::Column::NotBefore.lte(now)),
-            )
-            .order_by_asc(intake_journal::Column::Id)
-            .limit(PAGE)
-            .all(store.db())
-            .await?;
+        let rows = std::mem::take(&mut taking.rows);
         let read = rows.len();
         let mut senders = HashSet::new();
         let mut unreadable = Vec::new();
@@ -167,104 +181,54 @@ impl Pipeline {
         for (row, error) in &failed {
             tracing::warn!(journal_id = row.id, channel = %row.channel, external_id = %row.external_id, attempts = row.attempts + 1, error = %error, "intake of a journaled message failed; it will be tried again");
         }
-        let marks: Vec<(&intake_journal::Model, &String)> = failed
+        let marks = failed
             .iter()
-            .map(|(r, e)| (*r, e))
-            .chain(unreadable.iter().map(|(r, e)| (r, e)))
+            .map(|(row, error)| mark(row, error, now))
+            .chain(unreadable.iter().map(|(row, error)| mark(row, error, now)))
             .collect();
-        match turn {
-            Some(txn) => {
-                settle(&txn, &done, &marks, now).await?;
-                txn.commit().await?;
-            }
-            None => {
-                let txn = store.begin_write().await?;
-                settle(&*txn, &done, &marks, now).await?;
-                txn.commit().await?;
-            }
-        }
+        let settled = done.len();
+        journal.settle(store, taking, done, marks).await?;
         Ok(Pass {
             read,
-            done: done.len(),
+            done: settled,
         })
     }
 }
 
-/// The advisory lock a PostgreSQL pipeline holds for its pass
-/// ("satupint" in ASCII).
-pub const PG_TURN_LOCK: i64 = 0x7361_7475_7069_6e74;
-
-/// A transaction holding the pipeline's turn on PostgreSQL, or `None`
-/// when another gateway's pipeline has it now.
-async fn pg_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>, DbErr> {
-    let txn = db.begin().await?;
-    let row = txn
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_try_advisory_xact_lock({PG_TURN_LOCK}) AS turn"),
-        ))
-        .await?;
-    let turn = match row {
-        Some(row) => row.try_get::<bool>("", "turn")?,
-        None => false,
-    };
-    if turn {
-        Ok(Some(txn))
-    } else {
-        txn.rollback().await?;
-        Ok(None)
+/// A failed entry's mark: one more attempt, and a pause that doubles with
+/// each (2 s, 4 s, ... up to [`MAX_PAUSE_SECS`]).
+fn mark(row: &Row, error: &str, now: DateTime<Utc>) -> Mark {
+    let attempts = row.attempts + 1;
+    let pause = std::cmp::min(1i64 << attempts.clamp(0, 9), MAX_PAUSE_SECS);
+    Mark {
+        id: row.id,
+        attempts,
+        error: error.to_string(),
+        not_before: now + chrono::Duration::seconds(pause),
     }
-}
-
-/// Deletes the entries taken in (`done`) and marks the failed ones with
-/// their error and when to try again.
-async fn settle<C: ConnectionTrait>(
-    db: &C,
-    done: &[i64],
-    marks: &[(&intake_journal::Model, &String)],
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    if !done.is_empty() {
-        intake_journal::Entity::delete_many()
-            .filter(intake_journal::Column::Id.is_in(done.iter().copied()))
-            .exec(db)
-            .await?;
-    }
-    for (row, error) in marks {
-        let attempts = row.attempts + 1;
-        let pause = std::cmp::min(1i64 << attempts.clamp(0, 9), MAX_PAUSE_SECS);
-        intake_journal::Entity::update_many()
-            .col_expr(intake_journal::Column::Attempts, Expr::value(attempts))
-            .col_expr(
-                intake_journal::Column::LastError,
-                Expr::value((*error).clone()),
-            )
-            .col_expr(
-                intake_journal::Column::NotBefore,
-                Expr::value(now + chrono::Duration::seconds(pause)),
-            )
-            .filter(intake_journal::Column::Id.eq(row.id))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }
 
 impl Intake {
     /// Entries in the journal not yet taken in (held back ones included).
     pub async fn journal_pending(&self) -> Result<u64, DbErr> {
-        intake_journal::Entity::find().count(self.store.db()).await
+        let (waiting, failing) = self.journal_counts().await?;
+        Ok(waiting + failing)
     }
 
     /// Journal entries never tried, and those tried and failed.
     pub async fn journal_counts(&self) -> Result<(u64, u64), DbErr> {
-        let db = self.store.db();
-        let failing = intake_journal::Entity::find()
-            .filter(intake_journal::Column::Attempts.gt(0))
-            .count(db)
-            .await?;
-        let all = intake_journal::Entity::find().count(db).await?;
-        Ok((all.saturating_sub(failing), failing))
+        self.journal.counts(&self.store).await
+    }
+
+    /// Opens the intake journal's file (SQLite; elsewhere nothing to do),
+    /// creating it if needed.
+    pub fn open_journal(&self) -> Result<(), DbErr> {
+        self.journal.open(&self.store)
+    }
+
+    /// On SQLite, the file the intake journal is kept in.
+    pub fn journal_path(&self) -> Option<std::path::PathBuf> {
+        self.store.intake_journal_path()
     }
 
     /// Waits until the journal holds nothing, or `limit` has passed;

@@ -51,6 +51,8 @@ pub struct Store {
 struct Writer {
     db: DatabaseConnection,
     wal: Arc<wal_sync::WalSync>,
+    /// The database file.
+    path: PathBuf,
 }
 
 /// A write transaction. On SQLite it is one writer's savepoint in a shared
@@ -158,6 +160,7 @@ impl Store {
             writer: Some(Writer {
                 db: writer,
                 wal: Arc::new(wal_sync::WalSync::new(PathBuf::from(format!("{path}-wal")))),
+                path: PathBuf::from(&path),
             }),
             group: None,
             checkpointer: None,
@@ -196,6 +199,13 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.db, None).await
+    }
+
+    /// On SQLite, the file of the intake journal, beside the database's
+    /// (see `intake::journal`); PostgreSQL keeps it in a table.
+    pub fn intake_journal_path(&self) -> Option<PathBuf> {
+        let path = &self.writer.as_ref()?.path;
+        Some(PathBuf::from(format!("{}-intake", path.display())))
     }
 
     pub fn db(&self) -> &DatabaseConnection {

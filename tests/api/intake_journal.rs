@@ -22,6 +22,17 @@ where
     E::find().count(app.store.db()).await.unwrap()
 }
 
+/// Where the journal is kept: its own file on SQLite, a table of the
+/// gateway's database on PostgreSQL.
+async fn journal_db(app: &TestApp) -> sea_orm::DatabaseConnection {
+    match app.intake.journal_path() {
+        Some(path) => sea_orm::Database::connect(format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+        None => app.store.db().clone(),
+    }
+}
+
 async fn settle(app: &TestApp) {
     assert!(
         app.intake.journal_settled(Duration::from_secs(20)).await,
@@ -89,10 +100,11 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
     });
     let mut broken = entry(&sms("left-2", "+6281377770002", "x"));
     broken.message = Set("{\"channel\": \"sms\", \"text\": ".into());
+    let journal = journal_db(&app).await;
+    entry(&text).insert(&journal).await.unwrap();
+    broken.insert(&journal).await.unwrap();
+    entry(&pin).insert(&journal).await.unwrap();
     let db = app.store.db();
-    entry(&text).insert(db).await.unwrap();
-    broken.insert(db).await.unwrap();
-    entry(&pin).insert(db).await.unwrap();
 
     let complaint_of = |id: &'static str| {
         let db = db.clone();
@@ -117,10 +129,10 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
     assert_eq!(count::<complaint::Entity>(&app).await, 1);
 
     let kept = eventually("the unreadable entry is marked", 10, || {
-        let db = db.clone();
+        let journal = journal.clone();
         async move {
             intake_journal::Entity::find()
-                .one(&db)
+                .one(&journal)
                 .await
                 .unwrap()
                 .filter(|e| e.attempts > 0)
@@ -130,7 +142,14 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
     assert_eq!(kept.external_id, "left-2");
     assert!(kept.last_error.is_some_and(|e| !e.is_empty()));
     assert!(kept.not_before.is_some_and(|t| t > kept.created_at));
-    assert_eq!(count::<intake_journal::Entity>(&app).await, 1, "it stays");
+    assert_eq!(
+        intake_journal::Entity::find()
+            .count(&journal)
+            .await
+            .unwrap(),
+        1,
+        "it stays"
+    );
     let metrics = app.metrics().await;
     for line in [
         "satupintu_intake_journal_entries{state=\"failing\"} 1",
@@ -145,6 +164,58 @@ on_both_backends!(
     journaled_messages_are_taken_in_once,
     entries_left_in_the_journal_are_taken_in,
 );
+
+/// On SQLite the journal is a file of its own; entries found in the
+/// database's `intake_journal` table (journaled before the file existed)
+/// are moved into it, in their order, and taken in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_entries_in_the_table_move_into_the_journal_file() {
+    let dir = tempdir();
+    let db = TestDb::new(Backend::Sqlite, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    let path = app.intake.journal_path().expect("a file on SQLite");
+    assert!(path.starts_with(dir.path()), "{}", path.display());
+    app.intake
+        .enqueue(sms("file-1", "+6281377770020", "Banjir di Jl. Sudirman"))
+        .await
+        .unwrap();
+    settle(&app).await;
+    assert!(path.exists(), "{} exists", path.display());
+    let text = sms(
+        "table-1",
+        "+6281377770021",
+        "Drainase tersumbat di Ulak Karang",
+    );
+    let mut pin = sms("table-2", "+6281377770021", "ini lokasinya");
+    pin.location = Some(Location {
+        lat: Some(-0.91),
+        lon: Some(100.35),
+        address: None,
+    });
+    entry(&text).insert(app.store.db()).await.unwrap();
+    entry(&pin).insert(app.store.db()).await.unwrap();
+    eventually("the table's entries are moved", 10, || async {
+        (count::<intake_journal::Entity>(&app).await == 0).then_some(())
+    })
+    .await;
+    settle(&app).await;
+    let complaints = complaint::Entity::find().all(app.store.db()).await.unwrap();
+    assert_eq!(complaints.len(), 2, "{complaints:?}");
+    let pinned = inbound_message::Entity::find()
+        .filter(inbound_message::Column::ExternalId.eq("table-2"))
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .expect("the location is taken in");
+    let opened = inbound_message::Entity::find()
+        .filter(inbound_message::Column::ExternalId.eq("table-1"))
+        .one(app.store.db())
+        .await
+        .unwrap()
+        .expect("the text is taken in");
+    assert_eq!(pinned.complaint_id, opened.complaint_id, "kept in order");
+    app.stop().await;
+}
 
 /// Gateways sharing one PostgreSQL take the journal in by turns: while
 /// another one holds the turn, this one leaves the entries alone.
@@ -185,36 +256,38 @@ async fn on_postgres_one_gateway_at_a_time_takes_the_journal_in() {
 
 /// An id that comes again while its first message waits in the journal:
 /// an identical retry adds nothing; different content is refused and
-/// counted, and the first message is the one taken in. (On PostgreSQL,
-/// where another gateway's turn keeps the first waiting.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_id_reused_while_its_first_waits_keeps_the_first() {
+/// counted, and the first message is the one taken in. (The first waits
+/// because an earlier try failed: it is held back for a few seconds.)
+async fn an_id_reused_while_its_first_waits_keeps_the_first(backend: Backend) {
     let dir = tempdir();
-    let db = TestDb::new(Backend::Postgres, dir.path()).await;
+    let db = TestDb::new(backend, dir.path()).await;
     let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
-    let other = app.store.db().begin().await.unwrap();
-    other
-        .execute_unprepared(&format!(
-            "SELECT pg_advisory_xact_lock({})",
-            satupintu::intake::pipeline::PG_TURN_LOCK
-        ))
-        .await
-        .unwrap();
     let first = sms("reused-1", "+6281377770011", "Pohon tumbang di Jl. Khatib");
+    let mut held = entry(&first);
+    held.attempts = Set(1);
+    held.not_before = Set(Some(chrono::Utc::now() + chrono::Duration::seconds(3)));
+    let journal = journal_db(&app).await;
+    held.insert(&journal).await.unwrap();
     let mut changed = first.clone();
     changed.text = "Isi lain dengan id yang sama".into();
     changed.raw.body = "Body=Isi lain dengan id yang sama".into();
-    app.intake.enqueue(first.clone()).await.unwrap();
     app.intake.enqueue(first.clone()).await.unwrap();
     let reused = "satupintu_intake_rejected_total{channel=\"sms\",reason=\"external_id_reused\"}";
     assert!(!app.metrics().await.contains(reused), "a retry is no reuse");
     app.intake.enqueue(changed).await.unwrap();
     assert!(app.metrics().await.contains(&format!("{reused} 1")));
-    assert_eq!(count::<intake_journal::Entity>(&app).await, 1);
-    other.commit().await.unwrap();
+    assert_eq!(
+        intake_journal::Entity::find()
+            .count(&journal)
+            .await
+            .unwrap(),
+        1
+    );
     settle(&app).await;
     let kept = complaint::Entity::find().all(app.store.db()).await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].body.contains("Pohon tumbang"), "{}", kept[0].body);
     app.stop().await;
 }
+
+on_both_backends!(an_id_reused_while_its_first_waits_keeps_the_first);

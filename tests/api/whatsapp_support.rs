@@ -124,15 +124,7 @@ pub async fn post_raw(
     body: Vec<u8>,
     signature: Option<String>,
 ) -> reqwest::Response {
-    let mut req = app
-        .client
-        .post(app.url("/webhooks/whatsapp"))
-        .header("content-type", "application/json")
-        .body(body);
-    if let Some(s) = signature {
-        req = req.header(SIGNATURE_HEADER, s);
-    }
-    let response = req.send().await.unwrap();
+    let response = send(app, body, signature).await;
     // Accepted messages wait in the intake journal; the tests look at
     // what the pipeline made of them.
     assert!(
@@ -144,6 +136,26 @@ pub async fn post_raw(
         "the intake journal still holds messages after 20 s"
     );
     response
+}
+
+/// Posts `body` signed, and returns once it is answered, without waiting
+/// for the pipeline to take it in.
+pub async fn post_unsettled(app: &TestApp, body: &Value) -> reqwest::Response {
+    let bytes = body.to_string().into_bytes();
+    let signature = sign(APP_SECRET.as_bytes(), &bytes);
+    send(app, bytes, Some(signature)).await
+}
+
+async fn send(app: &TestApp, body: Vec<u8>, signature: Option<String>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(s) = signature {
+        req = req.header(SIGNATURE_HEADER, s);
+    }
+    req.send().await.unwrap()
 }
 
 /// Waits for `n` acknowledgments sent to WhatsApp (status updates, such as

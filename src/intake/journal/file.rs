@@ -1,0 +1,314 @@
+//! The intake journal on SQLite: a database file of its own beside the
+//! gateway's, written by one thread on one connection.
+//!
+//! The gateway's database has one writer at a time, and intake holds it
+//! for whole batches of complaints. Appends to a journal in that file
+//! would wait for those batches, and pass through the group-commit
+//! machinery (the writer's seat, its connection's worker thread, the WAL
+//! sync) for a single insert. Here an append is handed to this thread,
+//! which inserts every append waiting when it looks and commits them in
+//! one transaction with `synchronous=FULL`: the commit returns once the
+//! journal's WAL is on disk, and only then are the callers answered.
+//! Reads and settling (the pipeline's work) run on the same thread,
+//! between append batches.
+//!
+//! The table has the same columns as the `intake_journal` table of the
+//! gateway's database (which PostgreSQL deployments use), so both read
+//! the same way.
+
+use super::{Appended, Mark, Row};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most appends in one transaction.
+const MAX_BATCH: usize = 512;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS intake_journal (
+    id integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+    channel varchar(16) NOT NULL,
+    external_id varchar NOT NULL,
+    message text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    last_error text NULL,
+    not_before timestamp_with_timezone_text NULL,
+    created_at timestamp_with_timezone_text NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ux_intake_journal_message
+    ON intake_journal (channel, external_id);
+";
+
+/// One message to journal.
+pub struct Append {
+    pub channel: String,
+    pub external_id: String,
+    pub message: String,
+    pub received: DateTime<Utc>,
+    pub reply: oneshot::Sender<Result<Appended, String>>,
+}
+
+enum Command {
+    Append(Append),
+    /// Entries due at the time given, in id order, at most `limit`.
+    Due(
+        DateTime<Utc>,
+        u64,
+        oneshot::Sender<Result<Vec<Row>, String>>,
+    ),
+    /// Deletes the entries taken in and marks the failed ones.
+    Settle(Vec<i64>, Vec<Mark>, oneshot::Sender<Result<(), String>>),
+    /// Entries as they are, moved here from elsewhere.
+    Adopt(Vec<Row>, oneshot::Sender<Result<(), String>>),
+    /// Entries never tried, and those tried and failed.
+    Counts(oneshot::Sender<Result<(u64, u64), String>>),
+}
+
+/// The handle to the journal's thread; the thread stops when the last
+/// handle is dropped.
+pub struct FileJournal {
+    path: PathBuf,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+fn stopped() -> String {
+    "the intake journal's thread stopped".into()
+}
+
+/// Text SQLite's date functions and the gateway's database layer read.
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl FileJournal {
+    /// Opens (creating it if needed) the journal at `path` and starts its
+    /// thread.
+    pub fn open(path: &Path) -> Result<FileJournal, String> {
+        let conn = connect(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (commands, queue) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("intake-journal".into())
+            .spawn(move || run(conn, queue))
+            .map_err(|e| format!("cannot start the intake journal's thread: {e}"))?;
+        Ok(FileJournal {
+            path: path.to_path_buf(),
+            commands,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn append(&self, entry: Append) -> Result<(), String> {
+        self.commands
+            .send(Command::Append(entry))
+            .map_err(|_| stopped())
+    }
+
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, String>>) -> Command,
+    ) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(command(reply)).map_err(|_| stopped())?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    pub async fn due(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Row>, String> {
+        self.ask(|reply| Command::Due(now, limit, reply)).await
+    }
+
+    pub async fn settle(&self, done: Vec<i64>, marks: Vec<Mark>) -> Result<(), String> {
+        self.ask(|reply| Command::Settle(done, marks, reply)).await
+    }
+
+    pub async fn adopt(&self, rows: Vec<Row>) -> Result<(), String> {
+        self.ask(|reply| Command::Adopt(rows, reply)).await
+    }
+
+    pub async fn counts(&self) -> Result<(u64, u64), String> {
+        self.ask(Command::Counts).await
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))?;
+    // Every commit waits for the disk: callers are answered after it.
+    conn.execute_batch("PRAGMA synchronous=FULL;")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+fn run(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Command>) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut appends = Vec::new();
+        let mut others = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Append(a) => appends.push(a),
+                other => others.push(other),
+            }
+            if appends.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        if !appends.is_empty() {
+            append(&mut conn, appends);
+        }
+        for command in others {
+            serve(&mut conn, command);
+        }
+    }
+}
+
+/// Inserts `batch` in one transaction and answers each entry once it is
+/// durable (or with the error that stopped it).
+fn append(conn: &mut Connection, batch: Vec<Append>) {
+    let result = (|| {
+        let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        {
+            let mut insert = txn.prepare_cached(
+                "INSERT INTO intake_journal (channel, external_id, message, attempts, created_at) \
+                 VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (channel, external_id) DO NOTHING",
+            )?;
+            let mut first = txn.prepare_cached(
+                "SELECT message FROM intake_journal WHERE channel = ?1 AND external_id = ?2",
+            )?;
+            for a in &batch {
+                let inserted = insert.execute(params![
+                    a.channel,
+                    a.external_id,
+                    a.message,
+                    timestamp(a.received)
+                ])?;
+                outcomes.push(match inserted {
+                    0 => {
+                        let kept: Option<String> = first
+                            .query_row(params![a.channel, a.external_id], |r| r.get(0))
+                            .optional()?;
+                        Appended::Waiting {
+                            same: kept.is_some_and(|k| super::same_content(&k, &a.message)),
+                        }
+                    }
+                    _ => Appended::New,
+                });
+            }
+        }
+        txn.commit()?;
+        Ok::<_, rusqlite::Error>(outcomes)
+    })();
+    match result {
+        Ok(outcomes) => {
+            for (a, outcome) in batch.into_iter().zip(outcomes) {
+                // The caller may have stopped waiting; what committed stays.
+                let _ = a.reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            let e = e.to_string();
+            for a in batch {
+                let _ = a.reply.send(Err(e.clone()));
+            }
+        }
+    }
+}
+
+fn serve(conn: &mut Connection, command: Command) {
+    match command {
+        Command::Append(a) => append(conn, vec![a]),
+        Command::Due(now, limit, reply) => {
+            let _ = reply.send(due(conn, now, limit).map_err(|e| e.to_string()));
+        }
+        Command::Settle(done, marks, reply) => {
+            let _ = reply.send(settle(conn, &done, &marks).map_err(|e| e.to_string()));
+        }
+        Command::Adopt(rows, reply) => {
+            let _ = reply.send(adopt(conn, &rows).map_err(|e| e.to_string()));
+        }
+        Command::Counts(reply) => {
+            let counts = conn.query_row(
+                "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM intake_journal",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            );
+            let _ = reply.send(
+                counts
+                    .map(|(all, failing)| ((all - failing) as u64, failing as u64))
+                    .map_err(|e| e.to_string()),
+            );
+        }
+    }
+}
+
+fn due(conn: &Connection, now: DateTime<Utc>, limit: u64) -> rusqlite::Result<Vec<Row>> {
+    let mut select = conn.prepare_cached(
+        "SELECT id, channel, external_id, message, attempts FROM intake_journal \
+         WHERE not_before IS NULL OR julianday(not_before) <= julianday(?1) \
+         ORDER BY id LIMIT ?2",
+    )?;
+    let rows = select.query_map(params![timestamp(now), limit as i64], |r| {
+        Ok(Row {
+            id: r.get(0)?,
+            channel: r.get(1)?,
+            external_id: r.get(2)?,
+            message: r.get(3)?,
+            attempts: r.get(4)?,
+            last_error: None,
+            not_before: None,
+            created_at: None,
+        })
+    })?;
+    rows.collect()
+}
+
+fn settle(conn: &mut Connection, done: &[i64], marks: &[Mark]) -> rusqlite::Result<()> {
+    let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut delete = txn.prepare_cached("DELETE FROM intake_journal WHERE id = ?1")?;
+        for id in done {
+            delete.execute([id])?;
+        }
+        let mut mark = txn.prepare_cached(
+            "UPDATE intake_journal SET attempts = ?2, last_error = ?3, not_before = ?4 WHERE id = ?1",
+        )?;
+        for m in marks {
+            mark.execute(params![m.id, m.attempts, m.error, timestamp(m.not_before)])?;
+        }
+    }
+    txn.commit()
+}
+
+fn adopt(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
+    let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut insert = txn.prepare_cached(
+            "INSERT INTO intake_journal \
+             (channel, external_id, message, attempts, last_error, not_before, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (channel, external_id) DO NOTHING",
+        )?;
+        for r in rows {
+            insert.execute(params![
+                r.channel,
+                r.external_id,
+                r.message,
+                r.attempts,
+                r.last_error,
+                r.not_before.map(timestamp),
+                timestamp(r.created_at.unwrap_or_else(Utc::now)),
+            ])?;
+        }
+    }
+    txn.commit()
+}

@@ -1,0 +1,306 @@
+//! The intake journal, where a provider's message is made durable before
+//! anything is worked out from it. A webhook answers its provider once
+//! the message is committed here; the pipeline ([`super::pipeline`])
+//! then turns journal entries into complaints at its own pace, through
+//! the same batched writes as every other message.
+//!
+//! A provider wants its answer within seconds and sends again when it is
+//! late. When many citizens write at once (a flood, a blackout) the
+//! journal keeps the answer fast, because one entry is a single row; the
+//! work behind it (routing, duplicate detection, the complaint, its
+//! timeline, outbox and SLA rows) waits in the journal instead of in the
+//! provider's retry queue.
+//!
+//! Where the journal lives depends on the database:
+//! - on SQLite, in a file of its own beside the database's
+//!   (`<database>-intake`), written by one thread ([`file`]), so that
+//!   appends never wait for intake's batches, which hold the database's
+//!   one writer;
+//! - on PostgreSQL, in the `intake_journal` table ([`table`]), so that
+//!   every gateway sharing the database sees it.
+//!
+//! Either way appends are batched: every message waiting when the writer
+//! gets its turn goes in one transaction. A message already in the
+//! journal (a retry while the first delivery still waits) adds nothing;
+//! an id that comes again with a different message is logged and
+//! counted, and the first is kept.
+
+mod file;
+mod table;
+
+pub use table::PG_TURN_LOCK;
+
+use super::IntakeError;
+use crate::metrics::Metrics;
+use crate::store::entity::intake_journal;
+use crate::store::Store;
+use adapters::InboundMessage;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, QuerySelect};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, Notify};
+
+/// An entry as the pipeline reads it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: i64,
+    pub channel: String,
+    pub external_id: String,
+    /// The message as JSON.
+    pub message: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub not_before: Option<DateTime<Utc>>,
+    /// Left out where the pipeline does not need it.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl From<intake_journal::Model> for Row {
+    fn from(m: intake_journal::Model) -> Row {
+        Row {
+            id: m.id,
+            channel: m.channel,
+            external_id: m.external_id,
+            message: m.message,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            not_before: m.not_before,
+            created_at: Some(m.created_at),
+        }
+    }
+}
+
+/// A failed entry: its error, and when to try it again.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    pub id: i64,
+    pub attempts: i32,
+    pub error: String,
+    pub not_before: DateTime<Utc>,
+}
+
+/// What an append found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Appended {
+    New,
+    /// The id was in the journal already; `same` when with this message.
+    Waiting {
+        same: bool,
+    },
+}
+
+/// Whether two journaled messages are the same delivery: the provider's
+/// raw body decides, as for repeated deliveries at intake.
+fn same_content(first: &str, again: &str) -> bool {
+    let raw = |json: &str| {
+        serde_json::from_str::<InboundMessage>(json)
+            .map(|m| m.raw.body)
+            .ok()
+    };
+    raw(first) == raw(again)
+}
+
+/// The entries one pipeline pass read, and what it holds while it works
+/// on them.
+pub struct Taking {
+    pub rows: Vec<Row>,
+    /// PostgreSQL: the transaction holding the pipeline's turn; the pass
+    /// settles in it.
+    turn: Option<DatabaseTransaction>,
+}
+
+/// The journal's writer, started with the first entry, and the pipeline's
+/// wake-up.
+#[derive(Default)]
+pub struct Journal {
+    table: table::Table,
+    file: OnceLock<Result<file::FileJournal, String>>,
+    wake: Arc<Notify>,
+    /// When the last append came.
+    last_append: Mutex<Option<Instant>>,
+}
+
+impl Journal {
+    /// Whether `msg` can wait in the journal: bytes that came with the
+    /// request are stored as files by a synchronous intake instead.
+    pub fn takes(msg: &InboundMessage) -> bool {
+        msg.attachments
+            .iter()
+            .all(|a| !matches!(a.media, adapters::MediaRef::Inline(_)))
+    }
+
+    /// Whether a message came to be journaled within `span`.
+    pub fn appended_within(&self, span: Duration) -> bool {
+        self.last_append
+            .lock()
+            .is_ok_and(|at| at.is_some_and(|at| at.elapsed() < span))
+    }
+
+    /// Whether the journal is a file of its own (SQLite), which appends
+    /// write without waiting for the database's writer.
+    pub fn is_file(store: &Store) -> bool {
+        store.intake_journal_path().is_some()
+    }
+
+    /// The journal's file, opened with its first use; `None` where the
+    /// journal is a table.
+    fn file(&self, store: &Store) -> Option<Result<&file::FileJournal, DbErr>> {
+        let path = store.intake_journal_path()?;
+        let file = self.file.get_or_init(|| {
+            let opened = file::FileJournal::open(&path);
+            if let Err(e) = &opened {
+                tracing::error!(error = %e, "cannot open the intake journal");
+            }
+            opened
+        });
+        Some(
+            file.as_ref()
+                .map_err(|e| DbErr::Custom(format!("intake journal: {e}"))),
+        )
+    }
+
+    /// Opens the journal's file, where it is one.
+    pub fn open(&self, store: &Store) -> Result<(), DbErr> {
+        match self.file(store) {
+            Some(file) => file.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits `msg` to the journal; returns once it is durable.
+    pub async fn append(
+        &self,
+        store: &Store,
+        metrics: &Metrics,
+        msg: &InboundMessage,
+    ) -> Result<(), IntakeError> {
+        if let Ok(mut at) = self.last_append.lock() {
+            *at = Some(Instant::now());
+        }
+        let message =
+            serde_json::to_string(msg).map_err(|e| storage(format!("journal entry: {e}")))?;
+        let channel: String = msg.channel.as_str().into();
+        let external_id = msg.external_id.to_string();
+        let appended = match self.file(store) {
+            Some(file) => {
+                let file = file.map_err(IntakeError::Storage)?;
+                let (reply, answer) = oneshot::channel();
+                file.append(file::Append {
+                    channel: channel.clone(),
+                    external_id: external_id.clone(),
+                    message,
+                    received: Utc::now(),
+                    reply,
+                })
+                .map_err(storage)?;
+                answer
+                    .await
+                    .unwrap_or_else(|_| Err("the intake journal's thread stopped".into()))
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "intake journal entry not stored");
+                        storage(e)
+                    })?
+            }
+            None => {
+                self.table
+                    .append(
+                        store,
+                        self.wake.clone(),
+                        channel.clone(),
+                        external_id.clone(),
+                        message,
+                    )
+                    .await?
+            }
+        };
+        if appended == (Appended::Waiting { same: false }) {
+            tracing::warn!(
+                channel = %channel,
+                external_id = %external_id,
+                field = "external_id",
+                "a message id came again with different content while the first waits in the intake journal; the first is kept"
+            );
+            metrics.intake_rejected(&channel, "external_id_reused");
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Wakes when entries were committed.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Reads up to `limit` entries due at `now`, in id order; `None` when
+    /// another gateway sharing the database has the pipeline's turn.
+    pub async fn take(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Option<Taking>, DbErr> {
+        match self.file(store) {
+            Some(file) => Ok(Some(Taking {
+                rows: file?.due(now, limit).await.map_err(DbErr::Custom)?,
+                turn: None,
+            })),
+            None => Ok(table::take(store, now, limit)
+                .await?
+                .map(|(turn, rows)| Taking { rows, turn })),
+        }
+    }
+
+    /// Deletes the entries of a pass that were taken in (`done`) and marks
+    /// the failed ones.
+    pub async fn settle(
+        &self,
+        store: &Store,
+        taking: Taking,
+        done: Vec<i64>,
+        marks: Vec<Mark>,
+    ) -> Result<(), DbErr> {
+        match self.file(store) {
+            Some(file) => file?.settle(done, marks).await.map_err(DbErr::Custom),
+            None => table::settle(store, taking.turn, &done, &marks).await,
+        }
+    }
+
+    /// Entries never tried, and those tried and failed.
+    pub async fn counts(&self, store: &Store) -> Result<(u64, u64), DbErr> {
+        match self.file(store) {
+            Some(file) => file?.counts().await.map_err(DbErr::Custom),
+            None => table::counts(store).await,
+        }
+    }
+
+    /// On SQLite, moves entries found in the database's `intake_journal`
+    /// table (written there before the journal had a file of its own) into
+    /// the file; returns how many.
+    pub async fn adopt_table_entries(&self, store: &Store) -> Result<usize, DbErr> {
+        let Some(file) = self.file(store) else {
+            return Ok(0);
+        };
+        let file = file?;
+        let rows: Vec<Row> = intake_journal::Entity::find()
+            .limit(512)
+            .all(store.db())
+            .await?
+            .into_iter()
+            .map(Row::from)
+            .collect();
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        file.adopt(rows).await.map_err(DbErr::Custom)?;
+        // Moved twice after a crash here: the file keeps the first copy.
+        table::delete(store, &ids).await?;
+        tracing::info!(entries = ids.len(), path = %file.path().display(), "intake journal entries moved into the journal's file");
+        Ok(ids.len())
+    }
+}
+
+fn storage(e: impl std::fmt::Display) -> IntakeError {
+    IntakeError::Storage(DbErr::Custom(e.to_string()))
+}

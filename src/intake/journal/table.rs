@@ -1,0 +1,319 @@
+//! The intake journal as a table of the gateway's database (PostgreSQL):
+//! every gateway sharing the database appends to it, and their pipelines
+//! take it in by turns.
+//!
+//! Appends are batched like intake's writes: every message waiting when a
+//! writer gets its turn goes in one insert. The table is PostgreSQL's (on
+//! SQLite the journal is a file, see `file`), and so is its SQL.
+
+use super::{Appended, Mark, Row};
+use crate::intake::IntakeError;
+use crate::store::entity::intake_journal;
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+
+/// Most entries in one insert (five bound values each).
+const MAX_BATCH: usize = 256;
+/// Batches written side by side.
+const WRITERS: usize = 4;
+
+/// The advisory lock a PostgreSQL pipeline holds for its pass
+/// ("satupint" in ASCII).
+pub const PG_TURN_LOCK: i64 = 0x7361_7475_7069_6e74;
+
+struct Entry {
+    channel: String,
+    external_id: String,
+    message: String,
+    received: DateTime<Utc>,
+    reply: oneshot::Sender<Result<Appended, IntakeError>>,
+}
+
+/// The queue in front of the table's writers, started with the first
+/// entry.
+#[derive(Default)]
+pub struct Table {
+    queue: OnceLock<mpsc::Sender<Entry>>,
+}
+
+impl Table {
+    /// Commits one entry; returns once it is durable.
+    pub async fn append(
+        &self,
+        store: &Store,
+        wake: Arc<Notify>,
+        channel: String,
+        external_id: String,
+        message: String,
+    ) -> Result<Appended, IntakeError> {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
+            store.spawn_write(run(store.clone(), wake, rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Entry {
+                channel,
+                external_id,
+                message,
+                received: Utc::now(),
+                reply,
+            })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+fn stopped() -> IntakeError {
+    IntakeError::Storage(DbErr::Custom("the intake journal writer stopped".into()))
+}
+
+/// Forms batches while a writer slot is free.
+async fn run(store: Store, wake: Arc<Notify>, mut queue: mpsc::Receiver<Entry>) {
+    let slots = Arc::new(Semaphore::new(WRITERS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = queue.recv().await else {
+            return;
+        };
+        let batch = crate::intake::batch::with_waiting(first, &mut queue, MAX_BATCH);
+        tokio::spawn(write(store.clone(), wake.clone(), batch, slot));
+    }
+}
+
+/// Inserts one batch and answers every entry in it once it is durable.
+async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Entry>, slot: OwnedSemaphorePermit) {
+    let result = insert(&store, &batch).await;
+    drop(slot);
+    match &result {
+        Ok(_) => wake.notify_one(),
+        Err(e) => {
+            tracing::error!(error = %e, messages = batch.len(), "intake journal batch not stored")
+        }
+    }
+    let outcomes = match result {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e.to_string()); batch.len()],
+    };
+    for (entry, outcome) in batch.into_iter().zip(outcomes) {
+        // The caller may have stopped waiting; what committed stays.
+        let _ = entry
+            .reply
+            .send(outcome.map_err(|e| IntakeError::Storage(DbErr::Custom(e))));
+    }
+}
+
+/// The batch insert: one statement, whatever the batch's size (its rows
+/// travel as one JSON array), so the server prepares it once and a batch
+/// is one round trip, committed on its own. Entries already journaled are
+/// left as they are; the statement returns those it inserted.
+const INSERT: &str =
+    "INSERT INTO intake_journal (channel, external_id, message, attempts, created_at) \
+    SELECT e.channel, e.external_id, e.message, 0, e.created_at \
+    FROM json_to_recordset($1::json) \
+    AS e(channel text, external_id text, message text, created_at timestamptz) \
+    ON CONFLICT (channel, external_id) DO NOTHING \
+    RETURNING channel, external_id";
+
+/// Inserts `batch`; returns once it is durable, with what each entry
+/// found.
+async fn insert(store: &Store, batch: &[Entry]) -> Result<Vec<Appended>, DbErr> {
+    let rows: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "channel": e.channel,
+                "external_id": e.external_id,
+                "message": e.message,
+                "created_at": e.received,
+            })
+        })
+        .collect();
+    let rows = serde_json::Value::Array(rows).to_string();
+    let db = store.db();
+    let inserted = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            INSERT,
+            [rows.into()],
+        ))
+        .await?;
+    let mut new = HashSet::new();
+    for row in &inserted {
+        new.insert((
+            row.try_get::<String>("", "channel")?,
+            row.try_get::<String>("", "external_id")?,
+        ));
+    }
+    if new.len() == batch.len() {
+        return Ok(vec![Appended::New; batch.len()]);
+    }
+    already_waiting(db, batch, &new).await
+}
+
+/// Some entries of `batch` were journaled already (a retry while the first
+/// delivery waits, or twice in one batch): finds those whose first entry
+/// holds a different message. The others count as new: a retry is nothing
+/// to report.
+async fn already_waiting(
+    db: &DatabaseConnection,
+    batch: &[Entry],
+    new: &HashSet<(String, String)>,
+) -> Result<Vec<Appended>, DbErr> {
+    let ids = batch.iter().map(|e| e.external_id.as_str());
+    let kept = intake_journal::Entity::find()
+        .filter(intake_journal::Column::ExternalId.is_in(ids))
+        .all(db)
+        .await?;
+    let mut seen = HashSet::new();
+    Ok(batch
+        .iter()
+        .map(|entry| {
+            let key = (entry.channel.clone(), entry.external_id.clone());
+            // The first of a batch's copies is the one inserted.
+            if new.contains(&key) && seen.insert(key) {
+                return Appended::New;
+            }
+            let first = kept
+                .iter()
+                .find(|k| k.channel == entry.channel && k.external_id == entry.external_id);
+            match first {
+                Some(first) if !super::same_content(&first.message, &entry.message) => {
+                    Appended::Waiting { same: false }
+                }
+                _ => Appended::Waiting { same: true },
+            }
+        })
+        .collect())
+}
+
+/// Reads the entries due at `now`, holding the pipeline's turn; `None`
+/// when another gateway's pipeline has it now. Gateways sharing one
+/// PostgreSQL take turns: the same entries taken in side by side would be
+/// repeated deliveries to all but one, work done twice for nothing.
+pub async fn take(
+    store: &Store,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Option<(Option<DatabaseTransaction>, Vec<Row>)>, DbErr> {
+    let turn = match store.backend() {
+        DbBackend::Postgres => match pg_turn(store.db()).await? {
+            Some(txn) => Some(txn),
+            None => return Ok(None),
+        },
+        _ => None,
+    };
+    let rows = intake_journal::Entity::find()
+        .filter(
+            intake_journal::Column::NotBefore
+                .is_null()
+                .or(intake_journal::Column::NotBefore.lte(now)),
+        )
+        .order_by_asc(intake_journal::Column::Id)
+        .limit(limit)
+        .all(store.db())
+        .await?;
+    Ok(Some((turn, rows.into_iter().map(Row::from).collect())))
+}
+
+/// A transaction holding the pipeline's turn on PostgreSQL, or `None`
+/// when another gateway's pipeline has it now.
+async fn pg_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>, DbErr> {
+    let txn = db.begin().await?;
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_try_advisory_xact_lock({PG_TURN_LOCK}) AS turn"),
+        ))
+        .await?;
+    let turn = match row {
+        Some(row) => row.try_get::<bool>("", "turn")?,
+        None => false,
+    };
+    if turn {
+        Ok(Some(txn))
+    } else {
+        txn.rollback().await?;
+        Ok(None)
+    }
+}
+
+/// Deletes the entries taken in (`done`) and marks the failed ones with
+/// their error and when to try again, in the turn's transaction.
+pub async fn settle(
+    store: &Store,
+    turn: Option<DatabaseTransaction>,
+    done: &[i64],
+    marks: &[Mark],
+) -> Result<(), DbErr> {
+    match turn {
+        Some(txn) => {
+            write_settled(&txn, done, marks).await?;
+            txn.commit().await
+        }
+        None => {
+            let txn = store.begin_write().await?;
+            write_settled(&*txn, done, marks).await?;
+            txn.commit().await
+        }
+    }
+}
+
+async fn write_settled<C: ConnectionTrait>(
+    db: &C,
+    done: &[i64],
+    marks: &[Mark],
+) -> Result<(), DbErr> {
+    if !done.is_empty() {
+        intake_journal::Entity::delete_many()
+            .filter(intake_journal::Column::Id.is_in(done.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    for mark in marks {
+        intake_journal::Entity::update_many()
+            .col_expr(intake_journal::Column::Attempts, Expr::value(mark.attempts))
+            .col_expr(
+                intake_journal::Column::LastError,
+                Expr::value(mark.error.clone()),
+            )
+            .col_expr(
+                intake_journal::Column::NotBefore,
+                Expr::value(mark.not_before),
+            )
+            .filter(intake_journal::Column::Id.eq(mark.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes entries by id.
+pub async fn delete(store: &Store, ids: &[i64]) -> Result<(), DbErr> {
+    let txn = store.begin_write().await?;
+    write_settled(&*txn, ids, &[]).await?;
+    txn.commit().await
+}
+
+/// Entries never tried, and those tried and failed.
+pub async fn counts(store: &Store) -> Result<(u64, u64), DbErr> {
+    let db = store.db();
+    let failing = intake_journal::Entity::find()
+        .filter(intake_journal::Column::Attempts.gt(0))
+        .count(db)
+        .await?;
+    let all = intake_journal::Entity::find().count(db).await?;
+    Ok((all.saturating_sub(failing), failing))
+}
