@@ -47,8 +47,6 @@ struct Open {
     members: usize,
     started: Instant,
     done: watch::Sender<Outcome>,
-    /// A member asked for the commit as soon as it lets go of the slot.
-    urgent: bool,
 }
 
 #[derive(Default)]
@@ -136,7 +134,6 @@ impl Group {
                 members: 0,
                 started: Instant::now(),
                 done: watch::Sender::new(None),
-                urgent: false,
             });
         }
         let open = slot.open.as_mut().expect("opened above");
@@ -199,8 +196,7 @@ impl Handle {
         let Some(open) = guard.open.as_ref() else {
             return;
         };
-        let grow = !open.urgent
-            && self.waiting.load(Ordering::SeqCst) > 0
+        let grow = self.waiting.load(Ordering::SeqCst) > 0
             && open.members < self.policy.max_members
             && open.started.elapsed() < self.policy.max_delay;
         if grow {
@@ -325,21 +321,6 @@ pub struct Member {
 }
 
 impl Member {
-    /// Asks for the shared transaction to commit as soon as this member
-    /// lets go of the slot, without waiting for more writers: for a
-    /// writer whose callers wait on it (a provider waiting for its
-    /// answer) while writers nobody waits on keep coming.
-    pub fn hurry(&mut self) {
-        let open = self
-            .holder
-            .as_mut()
-            .and_then(|h| h.guard.as_mut())
-            .and_then(|g| g.open.as_mut());
-        if let Some(open) = open {
-            open.urgent = true;
-        }
-    }
-
     pub fn txn(&self) -> &DatabaseTransaction {
         match &self.savepoint {
             Some(savepoint) => savepoint,

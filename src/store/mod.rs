@@ -92,14 +92,6 @@ impl WriteTxn {
         }
     }
 
-    /// On SQLite, asks for the shared transaction to commit once this
-    /// writer lets go (see [`group::Member::hurry`]); elsewhere a no-op.
-    pub fn hurry(&mut self) {
-        if let Inner::Shared(member) = &mut self.0 {
-            member.hurry();
-        }
-    }
-
     pub async fn rollback(self) -> Result<(), DbErr> {
         match self.0 {
             Inner::Own(txn) => txn.rollback().await,
