@@ -154,9 +154,15 @@ async fn run(p: Params, smoke: bool) {
                 if !keep(format!("{stage}, {}, {}", kind.label(), backend.label())) {
                     continue;
                 }
+                // The machine's speed drifts by a third within minutes:
+                // each case is set against a ceiling measured just before.
+                let paired = cases::ceiling(&p, kind).await.rps;
                 let mut r = cases::gateway(&p, backend, kind, end_to_end).await;
-                r.ceiling_rps = ceiling(kind);
-                println!("  {}: {:.0} req/s", r.case, r.rps);
+                r.ceiling_rps = paired;
+                println!(
+                    "  {}: {:.0} req/s (ceiling just before: {:.0})",
+                    r.case, r.rps, paired
+                );
                 rows.push(r);
             }
         }

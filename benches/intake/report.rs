@@ -47,7 +47,8 @@ pub struct Row {
     pub server_cpu_us: f64,
     pub loadgen_cpu_us: f64,
     pub peak_rss_kb: u64,
-    /// The ceiling's rate for the same bodies.
+    /// The ceiling's rate for the same bodies (for a gateway case, measured
+    /// just before it).
     pub ceiling_rps: f64,
     pub open: Option<OpenLoop>,
     pub stored: Option<StoredFigures>,
@@ -204,7 +205,7 @@ fn row_json(r: &Row) -> serde_json::Value {
     json!({
         "case": r.case, "requests": r.requests, "seconds": r.seconds, "rps": r.rps,
         "p50_ms": r.p50_ms, "p99_ms": r.p99_ms, "p999_ms": r.p999_ms,
-        "ratio_to_ceiling": r.rps / r.ceiling_rps, "errors": r.errors, "first_error": r.first_error,
+        "ceiling_rps": r.ceiling_rps, "ratio_to_ceiling": r.rps / r.ceiling_rps, "errors": r.errors, "first_error": r.first_error,
         "server_cpu_us_per_request": r.server_cpu_us, "loadgen_cpu_us_per_request": r.loadgen_cpu_us,
         "server_peak_rss_kb": r.peak_rss_kb, "taken_in_rps": r.taken_in_rps,
         "open_loop_half_max": r.open.as_ref().map(|o| json!({
