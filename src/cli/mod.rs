@@ -51,6 +51,14 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy a SQLite deployment's database and its intake journal into a
+    /// directory, consistently, while the gateway runs.
+    Backup {
+        /// Directory for the copies (created if needed; copies already
+        /// there are not overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -106,6 +114,22 @@ pub async fn run(cli: Cli) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(format!("migration failed: {e}")),
+            },
+            None => ExitCode::FAILURE,
+        },
+        Command::Backup { to } => match connect(&config).await {
+            Some(store) => match crate::store::backup::sqlite(&store, &to).await {
+                Ok(backup) => {
+                    println!("database copied to {}", backup.database.display());
+                    match backup.journal {
+                        Some(journal) => {
+                            println!("intake journal copied to {}", journal.display())
+                        }
+                        None => println!("no intake journal yet: nothing to copy"),
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("backup failed: {e}")),
             },
             None => ExitCode::FAILURE,
         },

@@ -2,6 +2,7 @@
 //! queries the rest of the gateway uses. Nothing else writes SQL.
 
 pub mod addresses;
+pub mod backup;
 pub mod checkpoint;
 pub mod complaints;
 pub mod cursors;

@@ -14,6 +14,7 @@ mod sms_support;
 mod telegram_standin;
 mod whatsapp_support;
 
+mod backup;
 mod bad_input;
 mod config_check;
 mod conversation;
