@@ -187,7 +187,7 @@ impl Pipeline {
             .chain(unreadable.iter().map(|(row, error)| mark(row, error, now)))
             .collect();
         let settled = done.len();
-        journal.settle(store, taking, done, marks).await?;
+        journal.settle(taking, done, marks).await?;
         Ok(Pass {
             read,
             done: settled,
@@ -227,7 +227,7 @@ impl Intake {
     }
 
     /// On SQLite, the file the intake journal is kept in.
-    pub fn journal_path(&self) -> Option<std::path::PathBuf> {
+    pub fn journal_path(&self) -> Option<&std::path::Path> {
         self.store.intake_journal_path()
     }
 

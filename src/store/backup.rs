@@ -54,11 +54,11 @@ pub async fn sqlite(store: &Store, dir: &Path) -> Result<Backup, String> {
     };
     let database_copy = target(&database.path)?;
     let journal_copy = match journal.exists() {
-        true => Some(target(&journal)?),
+        true => Some(target(journal)?),
         false => None,
     };
     if let Some(copy) = &journal_copy {
-        let (from, to) = (journal.clone(), copy.clone());
+        let (from, to) = (journal.to_path_buf(), copy.clone());
         tokio::task::spawn_blocking(move || copy_journal(&from, &to))
             .await
             .map_err(|e| format!("intake journal copy: {e}"))?

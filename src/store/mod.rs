@@ -54,6 +54,8 @@ struct Writer {
     wal: Arc<wal_sync::WalSync>,
     /// The database file.
     path: PathBuf,
+    /// The intake journal's file beside it (see `intake::journal`).
+    intake_journal: PathBuf,
 }
 
 /// A write transaction. On SQLite it is one writer's savepoint in a shared
@@ -154,6 +156,7 @@ impl Store {
                 db: writer,
                 wal: Arc::new(wal_sync::WalSync::new(PathBuf::from(format!("{path}-wal")))),
                 path: PathBuf::from(&path),
+                intake_journal: PathBuf::from(format!("{path}-intake")),
             }),
             group: None,
             checkpointer: None,
@@ -196,9 +199,8 @@ impl Store {
 
     /// On SQLite, the file of the intake journal, beside the database's
     /// (see `intake::journal`); PostgreSQL keeps it in a table.
-    pub fn intake_journal_path(&self) -> Option<PathBuf> {
-        let path = &self.writer.as_ref()?.path;
-        Some(PathBuf::from(format!("{}-intake", path.display())))
+    pub fn intake_journal_path(&self) -> Option<&Path> {
+        self.writer.as_ref().map(|w| w.intake_journal.as_path())
     }
 
     pub fn db(&self) -> &DatabaseConnection {

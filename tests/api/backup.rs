@@ -24,10 +24,7 @@ async fn backup_copies_the_database_and_the_waiting_journal() {
     assert!(app.intake.journal_settled(Duration::from_secs(20)).await);
     // An entry held back after a failed try: still waiting in the journal.
     let waiting = sms("bk-2", "+6281377770032", "Sampah menumpuk di Pasar Alai");
-    let path = app.intake.journal_path().expect("a journal file on SQLite");
-    let journal = Database::connect(format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let journal = journal_db(&app).await;
     intake_journal::ActiveModel {
         channel: Set("sms".into()),
         external_id: Set("bk-2".into()),

@@ -480,6 +480,17 @@ impl Drop for Gateway {
 }
 
 /// Runs the binary with arguments to completion; returns (success, stdout, stderr).
+/// Where the intake journal is kept: its own file on SQLite, a table of
+/// the gateway's database on PostgreSQL.
+pub async fn journal_db(app: &TestApp) -> sea_orm::DatabaseConnection {
+    match app.intake.journal_path() {
+        Some(path) => sea_orm::Database::connect(format!("sqlite://{}", path.display()))
+            .await
+            .unwrap(),
+        None => app.store.db().clone(),
+    }
+}
+
 pub fn run_cli(config_path: &Path, args: &[&str]) -> (bool, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_satupintu"))
         .arg("--config")

@@ -22,17 +22,6 @@ where
     E::find().count(app.store.db()).await.unwrap()
 }
 
-/// Where the journal is kept: its own file on SQLite, a table of the
-/// gateway's database on PostgreSQL.
-async fn journal_db(app: &TestApp) -> sea_orm::DatabaseConnection {
-    match app.intake.journal_path() {
-        Some(path) => sea_orm::Database::connect(format!("sqlite://{}", path.display()))
-            .await
-            .unwrap(),
-        None => app.store.db().clone(),
-    }
-}
-
 async fn settle(app: &TestApp) {
     assert!(
         app.intake.journal_settled(Duration::from_secs(20)).await,

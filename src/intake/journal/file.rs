@@ -17,6 +17,7 @@
 //! the same way.
 
 use super::{Appended, Mark, Row};
+use crate::store::entity::intake_journal;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -42,12 +43,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_intake_journal_message
 ";
 
 /// One message to journal.
-pub struct Append {
-    pub channel: String,
-    pub external_id: String,
-    pub message: String,
-    pub received: DateTime<Utc>,
-    pub reply: oneshot::Sender<Result<Appended, String>>,
+struct Append {
+    channel: String,
+    external_id: String,
+    message: String,
+    received: DateTime<Utc>,
+    reply: oneshot::Sender<Result<Appended, String>>,
 }
 
 enum Command {
@@ -60,8 +61,11 @@ enum Command {
     ),
     /// Deletes the entries taken in and marks the failed ones.
     Settle(Vec<i64>, Vec<Mark>, oneshot::Sender<Result<(), String>>),
-    /// Entries as they are, moved here from elsewhere.
-    Adopt(Vec<Row>, oneshot::Sender<Result<(), String>>),
+    /// Entries as they are, moved here from the database's table.
+    Adopt(
+        Vec<intake_journal::Model>,
+        oneshot::Sender<Result<(), String>>,
+    ),
     /// Entries never tried, and those tried and failed.
     Counts(oneshot::Sender<Result<(u64, u64), String>>),
 }
@@ -102,10 +106,23 @@ impl FileJournal {
         &self.path
     }
 
-    pub fn append(&self, entry: Append) -> Result<(), String> {
-        self.commands
-            .send(Command::Append(entry))
-            .map_err(|_| stopped())
+    /// Journals one message; returns once it is durable.
+    pub async fn append(
+        &self,
+        channel: String,
+        external_id: String,
+        message: String,
+    ) -> Result<Appended, String> {
+        self.ask(|reply| {
+            Command::Append(Append {
+                channel,
+                external_id,
+                message,
+                received: Utc::now(),
+                reply,
+            })
+        })
+        .await
     }
 
     async fn ask<T>(
@@ -125,7 +142,7 @@ impl FileJournal {
         self.ask(|reply| Command::Settle(done, marks, reply)).await
     }
 
-    pub async fn adopt(&self, rows: Vec<Row>) -> Result<(), String> {
+    pub async fn adopt(&self, rows: Vec<intake_journal::Model>) -> Result<(), String> {
         self.ask(|reply| Command::Adopt(rows, reply)).await
     }
 
@@ -265,9 +282,6 @@ fn due(conn: &Connection, now: DateTime<Utc>, limit: u64) -> rusqlite::Result<Ve
             external_id: r.get(2)?,
             message: r.get(3)?,
             attempts: r.get(4)?,
-            last_error: None,
-            not_before: None,
-            created_at: None,
         })
     })?;
     rows.collect()
@@ -290,7 +304,7 @@ fn settle(conn: &mut Connection, done: &[i64], marks: &[Mark]) -> rusqlite::Resu
     txn.commit()
 }
 
-fn adopt(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
+fn adopt(conn: &mut Connection, rows: &[intake_journal::Model]) -> rusqlite::Result<()> {
     let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut insert = txn.prepare_cached(
@@ -306,7 +320,7 @@ fn adopt(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
                 r.attempts,
                 r.last_error,
                 r.not_before.map(timestamp),
-                timestamp(r.created_at.unwrap_or_else(Utc::now)),
+                timestamp(r.created_at),
             ])?;
         }
     }

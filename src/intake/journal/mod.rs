@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, QuerySelect};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 
 /// An entry as the pipeline reads it.
 #[derive(Debug, Clone)]
@@ -50,10 +50,6 @@ pub struct Row {
     /// The message as JSON.
     pub message: String,
     pub attempts: i32,
-    pub last_error: Option<String>,
-    pub not_before: Option<DateTime<Utc>>,
-    /// Left out where the pipeline does not need it.
-    pub created_at: Option<DateTime<Utc>>,
 }
 
 impl From<intake_journal::Model> for Row {
@@ -64,9 +60,6 @@ impl From<intake_journal::Model> for Row {
             external_id: m.external_id,
             message: m.message,
             attempts: m.attempts,
-            last_error: m.last_error,
-            not_before: m.not_before,
-            created_at: Some(m.created_at),
         }
     }
 }
@@ -101,13 +94,16 @@ fn same_content(first: &str, again: &str) -> bool {
     raw(first) == raw(again)
 }
 
-/// The entries one pipeline pass read, and what it holds while it works
-/// on them.
-pub struct Taking {
+/// The entries one pipeline pass read, and where it settles them.
+pub struct Taking<'a> {
     pub rows: Vec<Row>,
-    /// PostgreSQL: the transaction holding the pipeline's turn; the pass
-    /// settles in it.
-    turn: Option<DatabaseTransaction>,
+    from: Source<'a>,
+}
+
+enum Source<'a> {
+    File(&'a file::FileJournal),
+    /// PostgreSQL: the transaction holding the pipeline's turn.
+    Table(DatabaseTransaction),
 }
 
 /// The journal's writer, started with the first entry, and the pipeline's
@@ -148,7 +144,7 @@ impl Journal {
     fn file(&self, store: &Store) -> Option<Result<&file::FileJournal, DbErr>> {
         let path = store.intake_journal_path()?;
         let file = self.file.get_or_init(|| {
-            let opened = file::FileJournal::open(&path);
+            let opened = file::FileJournal::open(path);
             if let Err(e) = &opened {
                 tracing::error!(error = %e, "cannot open the intake journal");
             }
@@ -183,25 +179,14 @@ impl Journal {
         let channel: String = msg.channel.as_str().into();
         let external_id = msg.external_id.to_string();
         let appended = match self.file(store) {
-            Some(file) => {
-                let file = file.map_err(IntakeError::Storage)?;
-                let (reply, answer) = oneshot::channel();
-                file.append(file::Append {
-                    channel: channel.clone(),
-                    external_id: external_id.clone(),
-                    message,
-                    received: Utc::now(),
-                    reply,
-                })
-                .map_err(storage)?;
-                answer
-                    .await
-                    .unwrap_or_else(|_| Err("the intake journal's thread stopped".into()))
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "intake journal entry not stored");
-                        storage(e)
-                    })?
-            }
+            Some(file) => file
+                .map_err(IntakeError::Storage)?
+                .append(channel.clone(), external_id.clone(), message)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "intake journal entry not stored");
+                    storage(e)
+                })?,
             None => {
                 self.table
                     .append(
@@ -239,15 +224,22 @@ impl Journal {
         store: &Store,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Option<Taking>, DbErr> {
+    ) -> Result<Option<Taking<'_>>, DbErr> {
         match self.file(store) {
-            Some(file) => Ok(Some(Taking {
-                rows: file?.due(now, limit).await.map_err(DbErr::Custom)?,
-                turn: None,
-            })),
+            Some(file) => {
+                let file = file?;
+                let rows = file.due(now, limit).await.map_err(DbErr::Custom)?;
+                Ok(Some(Taking {
+                    rows,
+                    from: Source::File(file),
+                }))
+            }
             None => Ok(table::take(store, now, limit)
                 .await?
-                .map(|(turn, rows)| Taking { rows, turn })),
+                .map(|(turn, rows)| Taking {
+                    rows,
+                    from: Source::Table(turn),
+                })),
         }
     }
 
@@ -255,14 +247,13 @@ impl Journal {
     /// the failed ones.
     pub async fn settle(
         &self,
-        store: &Store,
-        taking: Taking,
+        taking: Taking<'_>,
         done: Vec<i64>,
         marks: Vec<Mark>,
     ) -> Result<(), DbErr> {
-        match self.file(store) {
-            Some(file) => file?.settle(done, marks).await.map_err(DbErr::Custom),
-            None => table::settle(store, taking.turn, &done, &marks).await,
+        match taking.from {
+            Source::File(file) => file.settle(done, marks).await.map_err(DbErr::Custom),
+            Source::Table(turn) => table::settle(turn, &done, &marks).await,
         }
     }
 
@@ -282,13 +273,10 @@ impl Journal {
             return Ok(0);
         };
         let file = file?;
-        let rows: Vec<Row> = intake_journal::Entity::find()
+        let rows = intake_journal::Entity::find()
             .limit(512)
             .all(store.db())
-            .await?
-            .into_iter()
-            .map(Row::from)
-            .collect();
+            .await?;
         if rows.is_empty() {
             return Ok(0);
         }

@@ -207,13 +207,9 @@ pub async fn take(
     store: &Store,
     now: DateTime<Utc>,
     limit: u64,
-) -> Result<Option<(Option<DatabaseTransaction>, Vec<Row>)>, DbErr> {
-    let turn = match store.backend() {
-        DbBackend::Postgres => match pg_turn(store.db()).await? {
-            Some(txn) => Some(txn),
-            None => return Ok(None),
-        },
-        _ => None,
+) -> Result<Option<(DatabaseTransaction, Vec<Row>)>, DbErr> {
+    let Some(turn) = pg_turn(store.db()).await? else {
+        return Ok(None);
     };
     let rows = intake_journal::Entity::find()
         .filter(
@@ -252,23 +248,9 @@ async fn pg_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>,
 
 /// Deletes the entries taken in (`done`) and marks the failed ones with
 /// their error and when to try again, in the turn's transaction.
-pub async fn settle(
-    store: &Store,
-    turn: Option<DatabaseTransaction>,
-    done: &[i64],
-    marks: &[Mark],
-) -> Result<(), DbErr> {
-    match turn {
-        Some(txn) => {
-            write_settled(&txn, done, marks).await?;
-            txn.commit().await
-        }
-        None => {
-            let txn = store.begin_write().await?;
-            write_settled(&*txn, done, marks).await?;
-            txn.commit().await
-        }
-    }
+pub async fn settle(turn: DatabaseTransaction, done: &[i64], marks: &[Mark]) -> Result<(), DbErr> {
+    write_settled(&turn, done, marks).await?;
+    turn.commit().await
 }
 
 async fn write_settled<C: ConnectionTrait>(
@@ -300,7 +282,7 @@ async fn write_settled<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Deletes entries by id.
+/// Deletes entries by id (on SQLite, those moved into the journal's file).
 pub async fn delete(store: &Store, ids: &[i64]) -> Result<(), DbErr> {
     let txn = store.begin_write().await?;
     write_settled(&*txn, ids, &[]).await?;
