@@ -170,12 +170,7 @@ impl Intake {
         if !journal::Journal::takes(&msg) {
             return self.accept(msg).await.map(|_| ());
         }
-        let msg = msg.without_control_characters();
-        self.journal
-            .append(&self.store, &self.metrics, &msg)
-            .await?;
-        tracing::debug!(channel = %msg.channel, external_id = %msg.external_id, "message journaled");
-        Ok(())
+        self.journal.append(&self.store, &self.metrics, msg).await
     }
 
     /// The worker that takes journaled messages in.

@@ -19,7 +19,6 @@
 
 use super::journal::{Journal, Mark, Row};
 use super::{Intake, IntakeError};
-use adapters::InboundMessage;
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use std::collections::HashSet;
@@ -136,7 +135,7 @@ impl Pipeline {
         let mut unreadable = Vec::new();
         let mut taken = Vec::new();
         for row in rows {
-            match serde_json::from_str::<InboundMessage>(&row.message) {
+            match row.message() {
                 Ok(msg) => {
                     let sender = msg.sender.as_ref().map(|a| a.value());
                     // One sender's later entries wait for the next pass.
@@ -144,7 +143,7 @@ impl Pipeline {
                         taken.push((row, msg));
                     }
                 }
-                Err(e) => unreadable.push((row, e.to_string())),
+                Err(e) => unreadable.push((row, e)),
             }
         }
         let mut results = Vec::with_capacity(taken.len());

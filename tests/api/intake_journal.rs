@@ -6,6 +6,7 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
+use crate::whatsapp_support::{text, webhook};
 use adapters::{InboundMessage, Location};
 use satupintu::store::entity::{complaint, inbound_message, intake_journal};
 use sea_orm::{
@@ -38,6 +39,19 @@ fn entry(msg: &InboundMessage) -> intake_journal::ActiveModel {
         attempts: Set(0),
         created_at: Set(chrono::Utc::now()),
         ..Default::default()
+    }
+}
+
+/// A WhatsApp text message as the adapter reads it from a webhook.
+fn whatsapp(wamid: &str, from: &str, body: &str) -> InboundMessage {
+    let hook = webhook("106540352242922", vec![text(from, wamid, body)], vec![]);
+    let body = serde_json::to_vec(&hook).unwrap();
+    match adapters::whatsapp::parse(&body, chrono::Utc::now())
+        .unwrap()
+        .remove(0)
+    {
+        adapters::whatsapp::Event::Message(m) => *m,
+        other => panic!("not a message: {other:?}"),
     }
 }
 
@@ -89,10 +103,26 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
     });
     let mut broken = entry(&sms("left-2", "+6281377770002", "x"));
     broken.message = Set("{\"channel\": \"sms\", \"text\": ".into());
+    // WhatsApp entries: one kept as the whole message (as every entry was
+    // before), one as its raw payload alone (as they are now).
+    let whole = whatsapp(
+        "wamid.left-whole",
+        "6281377770031",
+        "Jalan berlubang di Jl. Veteran",
+    );
+    let in_raw = whatsapp(
+        "wamid.left-raw",
+        "6281377770032",
+        "Sampah menumpuk di Jl. Hamka",
+    );
+    let mut raw = entry(&in_raw);
+    raw.message = Set(in_raw.raw.body.clone());
     let journal = journal_db(&app).await;
     entry(&text).insert(&journal).await.unwrap();
     broken.insert(&journal).await.unwrap();
     entry(&pin).insert(&journal).await.unwrap();
+    entry(&whole).insert(&journal).await.unwrap();
+    raw.insert(&journal).await.unwrap();
     let db = app.store.db();
 
     let complaint_of = |id: &'static str| {
@@ -115,7 +145,10 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
         joined, opened,
         "the location joins the complaint its text opened"
     );
-    assert_eq!(count::<complaint::Entity>(&app).await, 1);
+    for id in ["wamid.left-whole", "wamid.left-raw"] {
+        eventually(id, 10, || complaint_of(id)).await;
+    }
+    assert_eq!(count::<complaint::Entity>(&app).await, 3);
 
     let kept = eventually("the unreadable entry is marked", 10, || {
         let journal = journal.clone();

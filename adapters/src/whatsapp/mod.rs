@@ -16,7 +16,7 @@ pub use error::{WebhookError, SIGNATURE_HEADER};
 pub use event::{DeliveryStatus, Event, Skip, StatusReport};
 pub use graph::{GraphClient, GraphSettings};
 pub use media::{FetchedMedia, MediaError, MediaLimits};
-pub use parse::parse;
+pub use parse::{message_from_raw, parse};
 pub use signature::{answer_handshake, sign, verify, Handshake};
 
 use axum::extract::Request;

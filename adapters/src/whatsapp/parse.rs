@@ -84,6 +84,43 @@ pub fn parse(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Event>, WebhookError
     Ok(events)
 }
 
+/// A message back from its own raw payload (the `raw.body` [`parse`]
+/// gave it), as parsing its webhook made it: the intake journal keeps only
+/// this, half the bytes of the whole message, which repeats the text. `now`
+/// stands in for a timestamp that cannot be read, as in [`parse`]; give
+/// the time the webhook came. An item that is no complaint message (a
+/// reaction, a group message) is an error here: those are never journaled.
+pub fn message_from_raw(raw: &str, now: DateTime<Utc>) -> Result<InboundMessage, String> {
+    #[derive(Deserialize)]
+    struct Item {
+        entry_id: String,
+        metadata: Value,
+        contact: Option<Value>,
+        message: Value,
+    }
+    let item: Item = serde_json::from_str(raw).map_err(|e| format!("raw WhatsApp message: {e}"))?;
+    let metadata = payload::Metadata::deserialize(&item.metadata)
+        .map_err(|e| format!("raw WhatsApp message, metadata: {e}"))?;
+    let contacts: Vec<Value> = item.contact.into_iter().collect();
+    let ctx = ChangeContext {
+        entry_id: &item.entry_id,
+        metadata: &metadata,
+        raw_metadata: &item.metadata,
+        contacts: &contacts,
+        now,
+    };
+    match ctx.message(&item.message) {
+        Event::Message(mut message) => {
+            message.raw.body = raw.to_string();
+            Ok(*message)
+        }
+        Event::Record { reason, detail, .. } | Event::Ignored { reason, detail, .. } => Err(
+            format!("raw WhatsApp item is no complaint message ({reason}): {detail}"),
+        ),
+        Event::Status(_) => Err("raw WhatsApp item is a status, not a message".into()),
+    }
+}
+
 /// Who wrote: their number when WhatsApp shares it, with their
 /// business-scoped user id beside it (so the citizen stays known when
 /// they later hide the number); the user id alone otherwise.

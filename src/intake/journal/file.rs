@@ -86,6 +86,10 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+fn read_timestamp(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
+}
+
 impl FileJournal {
     /// Opens (creating it if needed) the journal at `path` and starts its
     /// thread.
@@ -271,7 +275,7 @@ fn serve(conn: &mut Connection, command: Command) {
 
 fn due(conn: &Connection, now: DateTime<Utc>, limit: u64) -> rusqlite::Result<Vec<Row>> {
     let mut select = conn.prepare_cached(
-        "SELECT id, channel, external_id, message, attempts FROM intake_journal \
+        "SELECT id, channel, external_id, message, attempts, created_at FROM intake_journal \
          WHERE not_before IS NULL OR julianday(not_before) <= julianday(?1) \
          ORDER BY id LIMIT ?2",
     )?;
@@ -282,6 +286,9 @@ fn due(conn: &Connection, now: DateTime<Utc>, limit: u64) -> rusqlite::Result<Ve
             external_id: r.get(2)?,
             message: r.get(3)?,
             attempts: r.get(4)?,
+            received: read_timestamp(&r.get::<_, String>(5)?).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
+            })?,
         })
     })?;
     rows.collect()

@@ -47,9 +47,24 @@ pub struct Row {
     pub id: i64,
     pub channel: String,
     pub external_id: String,
-    /// The message as JSON.
+    /// The message as [`entry_text`] wrote it.
     pub message: String,
     pub attempts: i32,
+    /// When it was journaled.
+    pub received: DateTime<Utc>,
+}
+
+impl Row {
+    /// The journaled message.
+    pub fn message(&self) -> Result<InboundMessage, String> {
+        if is_whole_message(&self.message) {
+            return serde_json::from_str(&self.message).map_err(|e| e.to_string());
+        }
+        match self.channel.as_str() {
+            "whatsapp" => adapters::whatsapp::message_from_raw(&self.message, self.received),
+            other => Err(format!("a {other} entry holds no whole message")),
+        }
+    }
 }
 
 impl From<intake_journal::Model> for Row {
@@ -60,6 +75,7 @@ impl From<intake_journal::Model> for Row {
             external_id: m.external_id,
             message: m.message,
             attempts: m.attempts,
+            received: m.created_at,
         }
     }
 }
@@ -83,13 +99,39 @@ pub enum Appended {
     },
 }
 
+/// What an entry keeps of `msg`. A WhatsApp message is kept as its own
+/// raw payload, from which the adapter rebuilds it: that is half the bytes
+/// of the whole message (which repeats the text, and the payload quoted),
+/// less to write before Meta is answered and, on PostgreSQL, small enough
+/// to stay in the row. (The payload is JSON as serde wrote it, so a NUL in
+/// it is escaped, never a character PostgreSQL refuses.) Other channels
+/// keep the whole message as JSON, without the control characters intake
+/// drops anyway.
+fn entry_text(msg: InboundMessage) -> Result<String, serde_json::Error> {
+    match msg.channel {
+        adapters::Channel::Whatsapp => Ok(msg.raw.body),
+        _ => serde_json::to_string(&msg.without_control_characters()),
+    }
+}
+
+/// Whether an entry holds the whole message as JSON (every channel's
+/// entries did before WhatsApp's were kept as their raw payload). The
+/// message serializes its channel first; a raw payload never starts so.
+fn is_whole_message(text: &str) -> bool {
+    text.starts_with("{\"channel\":")
+}
+
 /// Whether two journaled messages are the same delivery: the provider's
 /// raw body decides, as for repeated deliveries at intake.
 fn same_content(first: &str, again: &str) -> bool {
-    let raw = |json: &str| {
-        serde_json::from_str::<InboundMessage>(json)
-            .map(|m| m.raw.body)
-            .ok()
+    let raw = |text: &str| {
+        if is_whole_message(text) {
+            serde_json::from_str::<InboundMessage>(text)
+                .map(|m| m.raw.body)
+                .ok()
+        } else {
+            Some(text.to_string())
+        }
     };
     raw(first) == raw(again)
 }
@@ -169,15 +211,14 @@ impl Journal {
         &self,
         store: &Store,
         metrics: &Metrics,
-        msg: &InboundMessage,
+        msg: InboundMessage,
     ) -> Result<(), IntakeError> {
         if let Ok(mut at) = self.last_append.lock() {
             *at = Some(Instant::now());
         }
-        let message =
-            serde_json::to_string(msg).map_err(|e| storage(format!("journal entry: {e}")))?;
         let channel: String = msg.channel.as_str().into();
         let external_id = msg.external_id.to_string();
+        let message = entry_text(msg).map_err(|e| storage(format!("journal entry: {e}")))?;
         let appended = match self.file(store) {
             Some(file) => file
                 .map_err(IntakeError::Storage)?
@@ -209,6 +250,7 @@ impl Journal {
             metrics.intake_rejected(&channel, "external_id_reused");
         }
         self.wake.notify_one();
+        tracing::debug!(channel = %channel, external_id = %external_id, "message journaled");
         Ok(())
     }
 
@@ -291,4 +333,80 @@ impl Journal {
 
 fn storage(e: impl std::fmt::Display) -> IntakeError {
     IntakeError::Storage(DbErr::Custom(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whatsapp(text: &str) -> InboundMessage {
+        let body = serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "62751000000", "phone_number_id": "1065"},
+                "contacts": [{"profile": {"name": "Siti"}, "wa_id": "6281234567890"}],
+                "messages": [{"from": "6281234567890", "id": "wamid.A1", "timestamp": "1790000000",
+                    "type": "text", "text": {"body": text}}],
+            }}]}],
+        });
+        let body = serde_json::to_vec(&body).unwrap();
+        match adapters::whatsapp::parse(&body, Utc::now())
+            .unwrap()
+            .remove(0)
+        {
+            adapters::whatsapp::Event::Message(m) => *m,
+            other => panic!("not a message: {other:?}"),
+        }
+    }
+
+    fn row(msg: &InboundMessage, text: String) -> Row {
+        Row {
+            id: 1,
+            channel: msg.channel.as_str().into(),
+            external_id: msg.external_id.to_string(),
+            message: text,
+            attempts: 0,
+            received: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_whatsapp_entry_is_its_raw_payload_and_reads_back_whole() {
+        let msg = whatsapp("Lampu jalan \"mati\" di Jl. Sudirman sejak kemarin");
+        let kept = entry_text(msg.clone()).unwrap();
+        let whole = serde_json::to_string(&msg).unwrap();
+        assert_eq!(kept, msg.raw.body);
+        assert!(
+            kept.len() < whole.len(),
+            "{} vs {}",
+            kept.len(),
+            whole.len()
+        );
+        assert_eq!(row(&msg, kept.clone()).message().unwrap(), msg);
+        // An entry journaled before, as the whole message, reads the same.
+        assert_eq!(row(&msg, whole.clone()).message().unwrap(), msg);
+        assert!(same_content(&whole, &kept) && same_content(&kept, &whole));
+        let other = whatsapp("Isi lain");
+        assert!(!same_content(&kept, &entry_text(other.clone()).unwrap()));
+        assert!(!same_content(
+            &whole,
+            &serde_json::to_string(&other).unwrap()
+        ));
+    }
+
+    #[test]
+    fn other_channels_keep_the_whole_message() {
+        let mut msg = whatsapp("Banjir");
+        msg.channel = adapters::Channel::Sms;
+        msg.text = "Banjir\u{0}".into();
+        let kept = entry_text(msg.clone()).unwrap();
+        assert!(is_whole_message(&kept), "{kept}");
+        // PostgreSQL's text holds no NUL: intake drops it anyway.
+        assert!(!kept.contains("\\u0000"), "{kept}");
+        let clean = msg.clone().without_control_characters();
+        assert_eq!(row(&msg, kept).message().unwrap(), clean);
+        let unreadable = row(&msg, msg.raw.body.clone()).message();
+        assert!(unreadable.is_err(), "{unreadable:?}");
+    }
 }

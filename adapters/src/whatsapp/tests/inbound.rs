@@ -4,7 +4,9 @@
 
 use super::fixture;
 use super::rows::cases;
-use crate::whatsapp::{receive, sign, DeliveryStatus, Event, Skip, SIGNATURE_HEADER};
+use crate::whatsapp::{
+    message_from_raw, receive, sign, DeliveryStatus, Event, Skip, SIGNATURE_HEADER,
+};
 use crate::{Address, MediaRef};
 use axum::body::Body as AxumBody;
 use axum::extract::Request;
@@ -255,5 +257,48 @@ async fn table_of_webhook_requests() {
     for case in &cases() {
         let got = receive(request(case), SECRET, case.limit, now()).await;
         check(case, got);
+    }
+}
+
+/// The intake journal keeps a WhatsApp message as its raw payload alone:
+/// every message of every row comes back whole from it, and what was
+/// recorded without a complaint does not come back as one.
+#[tokio::test]
+async fn every_message_comes_back_from_its_raw_payload() {
+    let mut messages = 0;
+    for case in &cases() {
+        let Ok(events) = receive(request(case), SECRET, case.limit, now()).await else {
+            continue;
+        };
+        for event in events {
+            match event {
+                Event::Message(m) => {
+                    messages += 1;
+                    let back = message_from_raw(&m.raw.body, now())
+                        .unwrap_or_else(|e| panic!("{}: {e}", case.label));
+                    assert_eq!(back, *m, "{}", case.label);
+                }
+                Event::Record { message, .. } => {
+                    let back = message_from_raw(&message.raw.body, now());
+                    assert!(back.is_err(), "{}: {back:?}", case.label);
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(messages > 10, "only {messages} messages in the table");
+}
+
+#[test]
+fn a_raw_payload_that_is_no_message_is_an_error() {
+    for raw in [
+        "",
+        "not json",
+        "[]",
+        r#"{"entry_id":"1","metadata":{},"contact":null,"message":{}}"#,
+        r#"{"entry_id":"1","metadata":{"phone_number_id":"1"},"contact":null,"message":{"id":"wamid.X","type":"text"}}"#,
+    ] {
+        let back = message_from_raw(raw, now());
+        assert!(back.is_err(), "{raw}: {back:?}");
     }
 }
