@@ -10,7 +10,7 @@
 //!   cargo bench --bench intake
 //!
 //! Under `cargo test` it makes a short smoke run of every case instead.
-//! Environment: SATUPINTU_BENCH_REQUESTS (3000), SATUPINTU_BENCH_CONCURRENCY
+//! Environment: SATUPINTU_BENCH_REQUESTS (10000), SATUPINTU_BENCH_CONCURRENCY
 //! (32), SATUPINTU_BENCH_SEEDED (complaints in the seeded database; unset
 //! or 0 skips that case: seeding 1000000 takes one to two minutes and
 //! 5.4 GB of disk), SATUPINTU_TEST_DATABASE_URL (PostgreSQL
@@ -78,7 +78,7 @@ fn main() {
         requests: if smoke {
             24
         } else {
-            env("SATUPINTU_BENCH_REQUESTS", 3000) as usize
+            env("SATUPINTU_BENCH_REQUESTS", 10_000) as usize
         },
         warmup: if smoke { 4 } else { 200 },
         concurrency: if smoke {
