@@ -36,10 +36,11 @@ const PAGE: u64 = 512;
 /// pipeline takes up to a whole batch. A journal in its own file (SQLite)
 /// is written beside the pipeline's batches, which are always whole.
 const BUSY_CHUNK: usize = 8;
-/// While messages are being journaled into a journal file of its own
-/// (SQLite), the pipeline pauses after each pass for this many times as
-/// long as the pass took: the CPU goes to answering providers first, and
-/// the journal is still taken in while a flood lasts, at a steady pace.
+/// While messages are being journaled, the pipeline pauses after each
+/// pass for this many times as long as the pass took: the CPU (and on
+/// PostgreSQL the database server's) goes to answering providers first,
+/// and the journal is still taken in while a flood lasts, at a steady
+/// pace.
 const BUSY_PAUSE: u32 = 2;
 /// How recent an append makes the journal busy.
 const BUSY_FOR: Duration = Duration::from_millis(100);
@@ -79,8 +80,7 @@ impl Pipeline {
 
     /// How long to pause after a pass that took `took` (see [`BUSY_PAUSE`]).
     fn pause_after(&self, took: Duration) -> Option<Duration> {
-        let busy =
-            Journal::is_file(&self.intake.store) && self.intake.journal.appended_within(BUSY_FOR);
+        let busy = self.intake.journal.appended_within(BUSY_FOR);
         busy.then(|| (took * BUSY_PAUSE).min(IDLE))
     }
 
