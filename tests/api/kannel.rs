@@ -159,18 +159,57 @@ impl Kannel {
                     .any(|l| l.contains("FAKE[FAKE]") && l.contains("(online"))
             })
             .await;
-        kannel.smsbox = Some(spawn(
-            SMSBOX,
-            &[&conf],
-            kannel.dir.path().join("smsbox.out"),
-            Stdio::null(),
-        ));
+        kannel.start_smsbox(&conf).await;
         kannel
-            .wait_status("smsbox to connect", |s| {
-                s.contains("smsbox:") && s.contains("on-line")
+    }
+
+    /// Starts smsbox and waits until bearerbox lists it on-line. An smsbox
+    /// that exits (it could not bind its sendsms port, say, taken for a
+    /// moment by another test's server) is started again, a few times.
+    async fn start_smsbox(&mut self, conf: &str) {
+        const TRIES: usize = 4;
+        for attempt in 1..=TRIES {
+            let out = self.dir.path().join(format!("smsbox-{attempt}.out"));
+            let mut smsbox = spawn(SMSBOX, &[conf], out, Stdio::null());
+            let online = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                loop {
+                    if let Ok(Some(_)) = smsbox.try_wait() {
+                        return false;
+                    }
+                    let status = self.status().await;
+                    if status.is_some_and(|s| s.contains("smsbox:") && s.contains("on-line")) {
+                        return true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
             })
             .await;
-        kannel
+            match online {
+                Ok(true) => {
+                    self.smsbox = Some(smsbox);
+                    return;
+                }
+                Ok(false) if attempt < TRIES => {
+                    let pause = std::time::Duration::from_secs(1 << attempt);
+                    eprintln!("smsbox exited before it connected (try {attempt}); starting it again in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                }
+                _ => {
+                    let _ = smsbox.kill();
+                    let _ = smsbox.wait();
+                    let log = |name: &str| {
+                        let text =
+                            std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+                        text.lines().rev().take(15).collect::<Vec<_>>().join("\n")
+                    };
+                    panic!(
+                        "smsbox did not connect to bearerbox (try {attempt}); smsbox log (newest first):\n{}\nbearerbox log (newest first):\n{}",
+                        log("smsbox.log"),
+                        log("bearerbox.log")
+                    );
+                }
+            }
+        }
     }
 
     async fn status(&self) -> Option<String> {
