@@ -30,6 +30,15 @@ async fn settle(app: &TestApp) {
     );
 }
 
+/// The stored inbound message with `external_id`, once taken in.
+async fn inbound(app: &TestApp, external_id: &str) -> Option<inbound_message::Model> {
+    inbound_message::Entity::find()
+        .filter(inbound_message::Column::ExternalId.eq(external_id))
+        .one(app.store.db())
+        .await
+        .unwrap()
+}
+
 /// A journal row as another instance, or this one before a stop, left it.
 fn entry(msg: &InboundMessage) -> intake_journal::ActiveModel {
     intake_journal::ActiveModel {
@@ -123,18 +132,9 @@ async fn entries_left_in_the_journal_are_taken_in(backend: Backend) {
     entry(&pin).insert(&journal).await.unwrap();
     entry(&whole).insert(&journal).await.unwrap();
     raw.insert(&journal).await.unwrap();
-    let db = app.store.db();
-
     let complaint_of = |id: &'static str| {
-        let db = db.clone();
-        async move {
-            inbound_message::Entity::find()
-                .filter(inbound_message::Column::ExternalId.eq(id))
-                .one(&db)
-                .await
-                .unwrap()
-                .and_then(|m| m.complaint_id)
-        }
+        let app = &app;
+        async move { inbound(app, id).await.and_then(|m| m.complaint_id) }
     };
     let opened = eventually("the left text is taken in", 10, || complaint_of("left-1")).await;
     let joined = eventually("the left location is taken in", 10, || {
@@ -223,17 +223,11 @@ async fn on_sqlite_entries_in_the_table_move_into_the_journal_file() {
     settle(&app).await;
     let complaints = complaint::Entity::find().all(app.store.db()).await.unwrap();
     assert_eq!(complaints.len(), 2, "{complaints:?}");
-    let pinned = inbound_message::Entity::find()
-        .filter(inbound_message::Column::ExternalId.eq("table-2"))
-        .one(app.store.db())
+    let pinned = inbound(&app, "table-2")
         .await
-        .unwrap()
         .expect("the location is taken in");
-    let opened = inbound_message::Entity::find()
-        .filter(inbound_message::Column::ExternalId.eq("table-1"))
-        .one(app.store.db())
+    let opened = inbound(&app, "table-1")
         .await
-        .unwrap()
         .expect("the text is taken in");
     assert_eq!(pinned.complaint_id, opened.complaint_id, "kept in order");
     app.stop().await;
