@@ -138,8 +138,9 @@ pub async fn gateway(p: &Params, backend: &Backend, kind: Kind, end_to_end: bool
     let before = cpu(&server);
     let mut out = load::closed(&url, &batch, p.concurrency).await;
     let started = Instant::now() - Duration::from_secs_f64(out.seconds);
-    // A WhatsApp message is answered once it is in the intake journal;
-    // its CPU counts until the pipeline has taken it in.
+    // A WhatsApp message or a web form submission is answered once it is
+    // in the intake journal; its CPU counts until the pipeline has taken
+    // it in.
     taken_in(&journal).await;
     let taken_in_rps = out.requests as f64 / started.elapsed().as_secs_f64();
     if end_to_end {

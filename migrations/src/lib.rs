@@ -19,6 +19,7 @@ mod m20261206_000001_outbox_waiting_index;
 mod m20261207_000001_outbox_unconfirmed_index;
 mod m20261208_000001_unreachable_channels;
 mod m20261209_000001_intake_journal;
+mod m20261210_000001_intake_journal_codes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_outbox_unconfirmed_index::Migration),
             Box::new(m20261208_000001_unreachable_channels::Migration),
             Box::new(m20261209_000001_intake_journal::Migration),
+            Box::new(m20261210_000001_intake_journal_codes::Migration),
         ]
     }
 }

@@ -35,6 +35,10 @@ fn accepted_body(state: &AppState, code: &TrackingCode, status: Status) -> serde
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let html = wants_html(req.headers());
+    // A retry with the same Idempotency-Key must get the first answer:
+    // such a submission is taken in before it is answered. Any other is
+    // answered once it is journaled, with the code its complaint takes.
+    let keyed = req.headers().contains_key(webform::IDEMPOTENCY_HEADER);
     let lang = pages::Lang::from_query(req.uri().query());
     let limits = &state.config.webform.limits;
     let parsed = webform::parse_request(req, limits, &state.config.webform.account, || {
@@ -66,7 +70,11 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             return response;
         }
     };
-    let accepted = state.intake.accept(message).await.map(|a| {
+    let accepted = match keyed {
+        true => state.intake.accept(message).await,
+        false => state.intake.accept_later(message).await,
+    };
+    let accepted = accepted.map(|a| {
         let replayed = a.replayed();
         (a.tracking_code, a.status, replayed)
     });

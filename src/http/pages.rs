@@ -250,6 +250,15 @@ pub async fn status(
         lang.pick("Status", "Status"),
         text(lang.pick(view.status_label.id, view.status_label.en)),
     ));
+    if view.processing {
+        body.push_str(&format!(
+            "<p>{}</p>",
+            text(lang.pick(
+                "Pengaduan Anda sedang diproses. Muat ulang halaman ini sebentar lagi untuk melihat rinciannya.",
+                "Your complaint is being processed. Reload this page in a moment to see its details.",
+            ))
+        ));
+    }
     if let Some(title) = &view.title {
         body.push_str(&format!(
             "<p>{}: {}</p>",

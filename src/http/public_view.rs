@@ -30,6 +30,10 @@ pub struct PublicComplaint {
     pub status_label: Label,
     /// Confidential (`rahasia`) complaints show nothing beyond their status.
     pub rahasia: bool,
+    /// Received and still being taken in: the complaint is not made yet,
+    /// and nothing beyond its status is shown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub processing: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,6 +48,34 @@ pub struct PublicComplaint {
     pub timeline: Vec<PublicEvent>,
 }
 
+/// A code whose sender was answered while its submission waits in the
+/// intake journal: received, being processed.
+async fn processing(
+    state: &AppState,
+    code: &TrackingCode,
+) -> Result<Option<PublicComplaint>, sea_orm::DbErr> {
+    if state.intake.waiting(code).await?.is_none() {
+        return Ok(None);
+    }
+    let status = Status::Received;
+    Ok(Some(PublicComplaint {
+        tracking_code: code.to_string(),
+        status,
+        status_label: Label {
+            id: status.label_id(),
+            en: status.label_en(),
+        },
+        rahasia: false,
+        processing: true,
+        title: None,
+        category: None,
+        created_at: None,
+        updated_at: None,
+        lapor_tracking_id: None,
+        timeline: vec![],
+    }))
+}
+
 /// Loads the public view of a complaint; `Ok(None)` when the code is
 /// mistyped or unknown.
 pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint>, sea_orm::DbErr> {
@@ -51,7 +83,7 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
         return Ok(None);
     };
     let Some(c) = complaints::by_tracking_code(state.store.db(), code.as_str()).await? else {
-        return Ok(None);
+        return processing(state, &code).await;
     };
     let status: Status = c.status.parse().unwrap_or(Status::Received);
     let label = Label {
@@ -64,6 +96,7 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
             status,
             status_label: label,
             rahasia: true,
+            processing: false,
             title: None,
             category: None,
             created_at: None,
@@ -105,6 +138,7 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
         status,
         status_label: label,
         rahasia: false,
+        processing: false,
         title: c.title,
         category: c.category,
         created_at: Some(c.created_at),

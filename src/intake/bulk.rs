@@ -355,10 +355,7 @@ pub async fn write(
     // A first report's verification clock is its nearest due time; a
     // linked report has none (the first's clocks stand for both).
     let due = intake.sla.verify_due(now);
-    let codes: Vec<TrackingCode> = aheads
-        .iter()
-        .map(|_| create::random_tracking_code())
-        .collect();
+    let codes: Vec<TrackingCode> = aheads.iter().map(|(_, a)| a.code.clone()).collect();
     // Each pick with the first report it joins: (id, tracking code).
     let picked: Vec<(&Job, &Ahead, Option<(i64, &str)>)> = aheads
         .iter()

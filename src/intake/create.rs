@@ -19,6 +19,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 #[allow(clippy::too_many_arguments)]
 pub async fn complaint<C: ConnectionTrait>(
     db: &C,
+    tracking_code: TrackingCode,
     media_channels: &[adapters::Channel],
     decision: &Decision,
     duplicate_of: Option<&complaint::Model>,
@@ -30,7 +31,6 @@ pub async fn complaint<C: ConnectionTrait>(
     stored: Vec<Option<Stored>>,
     now: DateTime<Utc>,
 ) -> Result<(complaint::Model, TrackingCode), DbErr> {
-    let tracking_code = random_tracking_code();
     let status = initial_status(duplicate_of.is_some());
     let complaint = complaint_row(
         decision,

@@ -10,17 +10,23 @@ use crate::identity::Sender;
 use crate::normalize::normalize;
 use crate::routing::Decision;
 use crate::store::entity::complaint;
-use adapters::InboundMessage;
+use adapters::{InboundMessage, TrackingCode};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 /// What a new complaint needs that is pure computation, worked out before
 /// the transaction so writers hold the one SQLite writer slot only for
 /// their statements: the routing decision (category, area and priority are
-/// on the row from the start), the text's signature, and the first reports
-/// whose text is near it.
+/// on the row from the start), the text's signature, the first reports
+/// whose text is near it, and the tracking code a new complaint gets.
 pub struct Ahead {
     pub decision: Decision,
+    /// Drawn now, or the one the sender was answered with before (a
+    /// journaled web form submission; see `promised`).
+    pub code: TrackingCode,
+    /// The sender holds `code` already: the message becomes a complaint
+    /// with it, also when it repeats one of theirs.
+    pub promised: bool,
     pub sig: Option<Signature>,
     /// Indexed first reports near enough in text, most similar first: every
     /// first report answered before this message arrived (the index holds
@@ -30,7 +36,7 @@ pub struct Ahead {
 }
 
 impl Ahead {
-    pub fn of(intake: &Intake, msg: &InboundMessage) -> Ahead {
+    pub fn of(intake: &Intake, msg: &InboundMessage, reserved: Option<TrackingCode>) -> Ahead {
         let dedup = &intake.dedup;
         // Normalised once, for the signature and for routing.
         let text = normalize(&msg.text);
@@ -48,6 +54,8 @@ impl Ahead {
         };
         Ahead {
             decision: intake.routing.decide_ahead(msg, text),
+            promised: reserved.is_some(),
+            code: reserved.unwrap_or_else(create::random_tracking_code),
             sig,
             near,
         }
@@ -68,6 +76,8 @@ pub async fn handle<C: ConnectionTrait>(
 ) -> Result<(complaint::Model, Outcome, Option<(i64, Signature)>), DbErr> {
     let Ahead {
         decision,
+        code,
+        promised,
         sig,
         near,
     } = ahead;
@@ -80,6 +90,13 @@ pub async fn handle<C: ConnectionTrait>(
             duplicates::find_repeat(db, dedup, citizen_id, sig, now).await?
         }
         _ => None,
+    };
+    // A sender who holds a code for this message (the web form) is not
+    // told "you sent this before": their report becomes a complaint with
+    // that code, linked to the one it repeats.
+    let (repeat, repeated) = match repeat {
+        Some(c) if promised => (None, Some(first_of(db, c).await?)),
+        other => (other, None),
     };
     if let Some(c) = repeat {
         create::store_attachments(
@@ -95,11 +112,15 @@ pub async fn handle<C: ConnectionTrait>(
         duplicates::record_repeat(db, &intake.notifier, &c, msg, now).await?;
         return Ok((c, Outcome::Repeated, None));
     }
-    let first = duplicates::find_first(db, dedup, citizen_id, msg, &decision, &near, now).await?;
+    let first = match repeated {
+        Some(c) => Some(c),
+        None => duplicates::find_first(db, dedup, citizen_id, msg, &decision, &near, now).await?,
+    };
     // A first report's verification clock is its nearest due time.
     let due = first.is_none().then(|| intake.sla.verify_due(now));
     let (c, _) = create::complaint(
         db,
+        code,
         &intake.media_channels,
         &decision,
         first.as_ref(),
@@ -121,4 +142,18 @@ pub async fn handle<C: ConnectionTrait>(
     }
     let id = c.id;
     Ok((c, Outcome::Created, sig.map(|sig| (id, sig))))
+}
+
+/// The first report `c` is linked to, or `c` itself when it is one.
+async fn first_of<C: ConnectionTrait>(
+    db: &C,
+    c: complaint::Model,
+) -> Result<complaint::Model, DbErr> {
+    let Some(first) = c.duplicate_of else {
+        return Ok(c);
+    };
+    Ok(complaint::Entity::find_by_id(first)
+        .one(db)
+        .await?
+        .unwrap_or(c))
 }

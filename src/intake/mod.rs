@@ -67,6 +67,9 @@ pub enum Outcome {
     Answered,
     /// The citizen sent their open complaint again; it recorded the repeat.
     Repeated,
+    /// Journaled under the tracking code given; the pipeline makes the
+    /// complaint.
+    Journaled,
 }
 
 impl Accepted {
@@ -170,7 +173,10 @@ impl Intake {
         if !journal::Journal::takes(&msg) {
             return self.accept(msg).await.map(|_| ());
         }
-        self.journal.append(&self.store, &self.metrics, msg).await
+        self.journal
+            .append(&self.store, &self.metrics, msg, None)
+            .await
+            .map(|_| ())
     }
 
     /// The worker that takes journaled messages in.
@@ -184,6 +190,56 @@ impl Intake {
         &self,
         msg: InboundMessage,
         cursor: Option<CursorUpdate>,
+    ) -> Result<Accepted, IntakeError> {
+        self.take_in(msg, cursor, None).await
+    }
+
+    /// Journals a web form submission under a tracking code drawn now, and
+    /// answers with that code once the entry is durable; the pipeline makes
+    /// the complaint, which takes the code. Until then a lookup of the code
+    /// finds the entry ([`Self::waiting`]). A submission with files is
+    /// taken in at once instead, as by [`Self::accept`].
+    ///
+    /// Only for messages whose external id is their own (a submission
+    /// without an `Idempotency-Key`): a retried one would be answered with
+    /// a second code.
+    pub async fn accept_later(&self, msg: InboundMessage) -> Result<Accepted, IntakeError> {
+        if !journal::Journal::takes(&msg) {
+            return self.accept(msg).await;
+        }
+        let external_id = msg.external_id.to_string();
+        let code = create::random_tracking_code();
+        let appended = self
+            .journal
+            .append(&self.store, &self.metrics, msg, Some(&code))
+            .await?;
+        if appended != journal::Appended::New {
+            return Err(IntakeError::Conflict(external_id));
+        }
+        Ok(Accepted {
+            complaint_id: None,
+            tracking_code: Some(code),
+            status: Some(Status::Received),
+            outcome: Outcome::Journaled,
+        })
+    }
+
+    /// When the journal entry whose sender was answered with `code` was
+    /// journaled; `None` when none waits (taken in, or never given).
+    pub async fn waiting(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<chrono::DateTime<Utc>>, DbErr> {
+        self.journal.waiting(&self.store, code).await
+    }
+
+    /// Takes `msg` in; `promised` is the tracking code its sender was
+    /// answered with when it was journaled.
+    async fn take_in(
+        &self,
+        msg: InboundMessage,
+        cursor: Option<CursorUpdate>,
+        mut promised: Option<TrackingCode>,
     ) -> Result<Accepted, IntakeError> {
         let msg = msg.without_control_characters();
         let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
@@ -217,7 +273,7 @@ impl Intake {
                 fingerprint: fingerprint.clone(),
                 stored: stored.clone(),
                 cursor: cursor.clone(),
-                plan: Some(self.plan(&msg)),
+                plan: Some(self.plan(&msg, promised.clone())),
             };
             match self.batcher.submit(job).await {
                 Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
@@ -232,6 +288,13 @@ impl Intake {
                     // so once more sees it.
                     if tries == 1 {
                         tracing::info!(channel = %msg.channel, external_id = %msg.external_id, error = %e, "intake raced another writer; trying once more");
+                        continue;
+                    }
+                    // A promised code another complaint drew meanwhile
+                    // (about one in 26 million with a million stored):
+                    // the complaint is kept, under a code of its own.
+                    if let Some(code) = promised.take() {
+                        tracing::error!(channel = %msg.channel, external_id = %msg.external_id, tracking_code = %code, field = "tracking_code", error = %e, "the tracking code the sender was given is taken; the complaint gets another");
                         continue;
                     }
                     break Err(IntakeError::Storage(e));
@@ -260,11 +323,11 @@ impl Intake {
 
     /// What a message asks for. Pure computation, done before the
     /// transaction; only the statements go to the writer.
-    fn plan(&self, msg: &InboundMessage) -> Plan {
+    fn plan(&self, msg: &InboundMessage, promised: Option<TrackingCode>) -> Plan {
         let chat = msg.channel != Channel::Webform;
         match chat.then(|| commands::parse(msg)).flatten() {
             Some(command) => Plan::Command(command),
-            None => Plan::Message(fresh::Ahead::of(self, msg)),
+            None => Plan::Message(fresh::Ahead::of(self, msg, promised)),
         }
     }
 

@@ -19,6 +19,7 @@
 
 use super::journal::{Journal, Mark, Row};
 use super::{Intake, IntakeError};
+use adapters::TrackingCode;
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use std::collections::HashSet;
@@ -135,12 +136,12 @@ impl Pipeline {
         let mut unreadable = Vec::new();
         let mut taken = Vec::new();
         for row in rows {
-            match row.message() {
-                Ok(msg) => {
+            match row.message().and_then(|msg| Ok((promised(&row)?, msg))) {
+                Ok((code, msg)) => {
                     let sender = msg.sender.as_ref().map(|a| a.value());
                     // One sender's later entries wait for the next pass.
                     if sender.is_none_or(|s| senders.insert(s)) {
-                        taken.push((row, msg));
+                        taken.push((row, msg, code));
                     }
                 }
                 Err(e) => unreadable.push((row, e)),
@@ -153,14 +154,15 @@ impl Pipeline {
             rest = later;
             results.extend(
                 futures::future::join_all(
-                    part.iter().map(|(_, msg)| self.intake.accept(msg.clone())),
+                    part.iter()
+                        .map(|(_, msg, code)| self.intake.take_in(msg.clone(), None, code.clone())),
                 )
                 .await,
             );
         }
         let mut done = Vec::new();
         let mut failed = Vec::new();
-        for ((row, msg), result) in taken.iter().zip(results) {
+        for ((row, msg, _), result) in taken.iter().zip(results) {
             match result {
                 Ok(_) => done.push(row.id),
                 Err(IntakeError::Conflict(id)) => {
@@ -192,6 +194,14 @@ impl Pipeline {
             done: settled,
         })
     }
+}
+
+/// The tracking code an entry's sender was answered with.
+fn promised(row: &Row) -> Result<Option<TrackingCode>, String> {
+    row.tracking_code
+        .as_deref()
+        .map(|code| TrackingCode::parse(code).map_err(|e| format!("tracking code {code:?}: {e}")))
+        .transpose()
 }
 
 /// A failed entry's mark: one more attempt, and a pause that doubles with

@@ -262,13 +262,36 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Submits `body` on the web form. The form answers once a submission
+    /// is journaled; this returns once the pipeline has taken it in too,
+    /// as most tests look at the complaint.
     pub async fn post_json(&self, body: serde_json::Value) -> reqwest::Response {
+        let r = self.post_json_answered(body).await;
+        if r.status() == 201 {
+            self.taken_in().await;
+        }
+        r
+    }
+
+    /// Submits `body` on the web form; returns with the answer.
+    pub async fn post_json_answered(&self, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/complaints"))
             .json(&body)
             .send()
             .await
             .unwrap()
+    }
+
+    /// Waits until the intake journal is empty: everything answered is a
+    /// complaint (or follow-up, or answer) now.
+    pub async fn taken_in(&self) {
+        assert!(
+            self.intake
+                .journal_settled(std::time::Duration::from_secs(30))
+                .await,
+            "the intake journal still holds entries after 30 s"
+        );
     }
 
     /// The PUPR agency sets complaint `code` to `status` with `note`, once
@@ -411,10 +434,19 @@ impl Gateway {
             .await
             .unwrap();
         assert_eq!(r.status(), 201);
-        r.json::<serde_json::Value>().await.unwrap()["tracking_code"]
+        let code = r.json::<serde_json::Value>().await.unwrap()["tracking_code"]
             .as_str()
             .unwrap()
-            .to_string()
+            .to_string();
+        // Answered once journaled: wait until the complaint is made.
+        let url = format!("{}/api/v1/complaints/{code}", self.base);
+        eventually("the submission to become a complaint", 30, || async {
+            let view: serde_json::Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
+            (view["tracking_code"] == code.as_str() && view.get("processing").is_none())
+                .then_some(())
+        })
+        .await;
+        code
     }
 
     pub async fn start(config_path: &Path, port: u16, log: &Path) -> Gateway {

@@ -52,6 +52,7 @@ mod telegram;
 mod telegram_chat;
 mod wal_checkpoint;
 mod wal_sync;
+mod webform_journal;
 mod whatsapp;
 mod whatsapp_failures;
 mod whatsapp_media;

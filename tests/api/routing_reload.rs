@@ -101,6 +101,7 @@ async fn rules_reload_under_load(backend: Backend) {
         codes.extend(s.await.unwrap());
     }
     assert_eq!(codes.len(), 32);
+    app.taken_in().await;
 
     for code in &codes {
         let c = by_code(&app, code).await;

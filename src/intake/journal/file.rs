@@ -16,7 +16,7 @@
 //! gateway's database (which PostgreSQL deployments use), so both read
 //! the same way.
 
-use super::{Appended, Mark, Row};
+use super::{Appended, Entry, Mark, Row};
 use crate::store::entity::intake_journal;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -36,18 +36,25 @@ CREATE TABLE IF NOT EXISTS intake_journal (
     attempts integer NOT NULL DEFAULT 0,
     last_error text NULL,
     not_before timestamp_with_timezone_text NULL,
-    created_at timestamp_with_timezone_text NOT NULL
+    created_at timestamp_with_timezone_text NOT NULL,
+    tracking_code varchar NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ux_intake_journal_message
     ON intake_journal (channel, external_id);
 ";
 
-/// One message to journal.
+/// What a journal file made before entries had a tracking code lacks.
+const TRACKING_CODE: &str = "
+ALTER TABLE intake_journal ADD COLUMN tracking_code varchar NULL;
+";
+
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS ix_intake_journal_code ON intake_journal (tracking_code);
+";
+
+/// One message to journal, and who waits for it to be durable.
 struct Append {
-    channel: String,
-    external_id: String,
-    message: String,
-    received: DateTime<Utc>,
+    entry: Entry,
     reply: oneshot::Sender<Result<Appended, String>>,
 }
 
@@ -68,6 +75,11 @@ enum Command {
     ),
     /// Entries never tried, and those tried and failed.
     Counts(oneshot::Sender<Result<(u64, u64), String>>),
+    /// When the entry with this tracking code was journaled.
+    Waiting(
+        String,
+        oneshot::Sender<Result<Option<DateTime<Utc>>, String>>,
+    ),
 }
 
 /// The handle to the journal's thread; the thread stops when the last
@@ -111,22 +123,9 @@ impl FileJournal {
     }
 
     /// Journals one message; returns once it is durable.
-    pub async fn append(
-        &self,
-        channel: String,
-        external_id: String,
-        message: String,
-    ) -> Result<Appended, String> {
-        self.ask(|reply| {
-            Command::Append(Append {
-                channel,
-                external_id,
-                message,
-                received: Utc::now(),
-                reply,
-            })
-        })
-        .await
+    pub async fn append(&self, entry: Entry) -> Result<Appended, String> {
+        self.ask(|reply| Command::Append(Append { entry, reply }))
+            .await
     }
 
     async fn ask<T>(
@@ -153,6 +152,11 @@ impl FileJournal {
     pub async fn counts(&self) -> Result<(u64, u64), String> {
         self.ask(Command::Counts).await
     }
+
+    pub async fn waiting(&self, tracking_code: String) -> Result<Option<DateTime<Utc>>, String> {
+        self.ask(|reply| Command::Waiting(tracking_code, reply))
+            .await
+    }
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -167,6 +171,15 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     // Every commit waits for the disk: callers are answered after it.
     conn.execute_batch("PRAGMA synchronous=FULL;")?;
     conn.execute_batch(SCHEMA)?;
+    let has_code: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('intake_journal') WHERE name = 'tracking_code'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_code {
+        conn.execute_batch(TRACKING_CODE)?;
+    }
+    conn.execute_batch(INDEXES)?;
     Ok(conn)
 }
 
@@ -201,18 +214,20 @@ fn append(conn: &mut Connection, batch: Vec<Append>) {
         let mut outcomes = Vec::with_capacity(batch.len());
         {
             let mut insert = txn.prepare_cached(
-                "INSERT INTO intake_journal (channel, external_id, message, attempts, created_at) \
-                 VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (channel, external_id) DO NOTHING",
+                "INSERT INTO intake_journal \
+                 (channel, external_id, message, attempts, created_at, tracking_code) \
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5) ON CONFLICT (channel, external_id) DO NOTHING",
             )?;
             let mut first = txn.prepare_cached(
                 "SELECT message FROM intake_journal WHERE channel = ?1 AND external_id = ?2",
             )?;
-            for a in &batch {
+            for Append { entry: a, .. } in &batch {
                 let inserted = insert.execute(params![
                     a.channel,
                     a.external_id,
                     a.message,
-                    timestamp(a.received)
+                    timestamp(a.received),
+                    a.tracking_code,
                 ])?;
                 outcomes.push(match inserted {
                     0 => {
@@ -258,6 +273,9 @@ fn serve(conn: &mut Connection, command: Command) {
         Command::Adopt(rows, reply) => {
             let _ = reply.send(adopt(conn, &rows).map_err(|e| e.to_string()));
         }
+        Command::Waiting(code, reply) => {
+            let _ = reply.send(waiting(conn, &code).map_err(|e| e.to_string()));
+        }
         Command::Counts(reply) => {
             let counts = conn.query_row(
                 "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM intake_journal",
@@ -275,7 +293,8 @@ fn serve(conn: &mut Connection, command: Command) {
 
 fn due(conn: &Connection, now: DateTime<Utc>, limit: u64) -> rusqlite::Result<Vec<Row>> {
     let mut select = conn.prepare_cached(
-        "SELECT id, channel, external_id, message, attempts, created_at FROM intake_journal \
+        "SELECT id, channel, external_id, message, attempts, created_at, tracking_code \
+         FROM intake_journal \
          WHERE not_before IS NULL OR julianday(not_before) <= julianday(?1) \
          ORDER BY id LIMIT ?2",
     )?;
@@ -286,12 +305,23 @@ fn due(conn: &Connection, now: DateTime<Utc>, limit: u64) -> rusqlite::Result<Ve
             external_id: r.get(2)?,
             message: r.get(3)?,
             attempts: r.get(4)?,
-            received: read_timestamp(&r.get::<_, String>(5)?).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
-            })?,
+            received: read_timestamp_at(r, 5)?,
+            tracking_code: r.get(6)?,
         })
     })?;
     rows.collect()
+}
+
+fn read_timestamp_at(r: &rusqlite::Row, column: usize) -> rusqlite::Result<DateTime<Utc>> {
+    read_timestamp(&r.get::<_, String>(column)?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+fn waiting(conn: &Connection, code: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    conn.prepare_cached("SELECT created_at FROM intake_journal WHERE tracking_code = ?1 LIMIT 1")?
+        .query_row([code], |r| read_timestamp_at(r, 0))
+        .optional()
 }
 
 fn settle(conn: &mut Connection, done: &[i64], marks: &[Mark]) -> rusqlite::Result<()> {
@@ -316,8 +346,9 @@ fn adopt(conn: &mut Connection, rows: &[intake_journal::Model]) -> rusqlite::Res
     {
         let mut insert = txn.prepare_cached(
             "INSERT INTO intake_journal \
-             (channel, external_id, message, attempts, last_error, not_before, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (channel, external_id) DO NOTHING",
+             (channel, external_id, message, attempts, last_error, not_before, created_at, \
+              tracking_code) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (channel, external_id) DO NOTHING",
         )?;
         for r in rows {
             insert.execute(params![
@@ -328,8 +359,63 @@ fn adopt(conn: &mut Connection, rows: &[intake_journal::Model]) -> rusqlite::Res
                 r.last_error,
                 r.not_before.map(timestamp),
                 timestamp(r.created_at),
+                r.tracking_code,
             ])?;
         }
     }
     txn.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(external_id: &str, code: Option<&str>) -> Entry {
+        Entry {
+            channel: "webform".into(),
+            external_id: external_id.into(),
+            message: "{}".into(),
+            tracking_code: code.map(str::to_string),
+            received: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_journal_made_before_tracking_codes_gains_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.db-intake");
+        {
+            // The schema as the first journals wrote it, with an entry.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&SCHEMA.replace(",\n    tracking_code varchar NULL", ""))
+                .unwrap();
+            conn.execute(
+                "INSERT INTO intake_journal (channel, external_id, message, created_at) \
+                 VALUES ('sms', 'old-1', '{}', ?1)",
+                [timestamp(Utc::now())],
+            )
+            .unwrap();
+        }
+        let journal = FileJournal::open(&path).unwrap();
+        let old = journal.due(Utc::now(), 10).await.unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].tracking_code, None);
+        let appended = journal
+            .append(entry("auto:1", Some("ABCDEFGHJK")))
+            .await
+            .unwrap();
+        assert_eq!(appended, Appended::New);
+        assert!(journal
+            .waiting("ABCDEFGHJK".into())
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(journal.waiting("KJHGFEDCBA".into()).await.unwrap(), None);
+        let rows = journal.due(Utc::now(), 10).await.unwrap();
+        assert_eq!(rows[1].tracking_code.as_deref(), Some("ABCDEFGHJK"));
+        // Opened again, nothing changes.
+        drop(journal);
+        let journal = FileJournal::open(&path).unwrap();
+        assert_eq!(journal.due(Utc::now(), 10).await.unwrap().len(), 2);
+    }
 }

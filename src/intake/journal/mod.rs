@@ -34,7 +34,7 @@ use super::IntakeError;
 use crate::metrics::Metrics;
 use crate::store::entity::intake_journal;
 use crate::store::Store;
-use adapters::InboundMessage;
+use adapters::{InboundMessage, TrackingCode};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, QuerySelect};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -52,6 +52,8 @@ pub struct Row {
     pub attempts: i32,
     /// When it was journaled.
     pub received: DateTime<Utc>,
+    /// The tracking code its sender was answered with (the web form).
+    pub tracking_code: Option<String>,
 }
 
 impl Row {
@@ -76,8 +78,18 @@ impl From<intake_journal::Model> for Row {
             message: m.message,
             attempts: m.attempts,
             received: m.created_at,
+            tracking_code: m.tracking_code,
         }
     }
+}
+
+/// One message on its way into the journal, as both journals write it.
+struct Entry {
+    channel: String,
+    external_id: String,
+    message: String,
+    tracking_code: Option<String>,
+    received: DateTime<Utc>,
 }
 
 /// A failed entry: its error, and when to try it again.
@@ -206,39 +218,37 @@ impl Journal {
         }
     }
 
-    /// Commits `msg` to the journal; returns once it is durable.
+    /// Commits `msg` to the journal, with the tracking code its sender is
+    /// answered with, if any; returns once it is durable.
     pub async fn append(
         &self,
         store: &Store,
         metrics: &Metrics,
         msg: InboundMessage,
-    ) -> Result<(), IntakeError> {
+        tracking_code: Option<&TrackingCode>,
+    ) -> Result<Appended, IntakeError> {
         if let Ok(mut at) = self.last_append.lock() {
             *at = Some(Instant::now());
         }
         let channel: String = msg.channel.as_str().into();
         let external_id = msg.external_id.to_string();
-        let message = entry_text(msg).map_err(|e| storage(format!("journal entry: {e}")))?;
+        let entry = Entry {
+            channel: channel.clone(),
+            external_id: external_id.clone(),
+            message: entry_text(msg).map_err(|e| storage(format!("journal entry: {e}")))?,
+            tracking_code: tracking_code.map(|c| c.to_string()),
+            received: Utc::now(),
+        };
         let appended = match self.file(store) {
             Some(file) => file
                 .map_err(IntakeError::Storage)?
-                .append(channel.clone(), external_id.clone(), message)
+                .append(entry)
                 .await
                 .map_err(|e| {
                     tracing::error!(error = %e, "intake journal entry not stored");
                     storage(e)
                 })?,
-            None => {
-                self.table
-                    .append(
-                        store,
-                        self.wake.clone(),
-                        channel.clone(),
-                        external_id.clone(),
-                        message,
-                    )
-                    .await?
-            }
+            None => self.table.append(store, self.wake.clone(), entry).await?,
         };
         if appended == (Appended::Waiting { same: false }) {
             tracing::warn!(
@@ -251,7 +261,21 @@ impl Journal {
         }
         self.wake.notify_one();
         tracing::debug!(channel = %channel, external_id = %external_id, "message journaled");
-        Ok(())
+        Ok(appended)
+    }
+
+    /// When the entry whose sender was answered with `tracking_code` was
+    /// journaled; `None` when no entry waiting has it.
+    pub async fn waiting(
+        &self,
+        store: &Store,
+        tracking_code: &TrackingCode,
+    ) -> Result<Option<DateTime<Utc>>, DbErr> {
+        let code = tracking_code.to_string();
+        match self.file(store) {
+            Some(file) => file?.waiting(code).await.map_err(DbErr::Custom),
+            None => table::waiting(store, &code).await,
+        }
     }
 
     /// Wakes when entries were committed.
@@ -368,6 +392,7 @@ mod tests {
             message: text,
             attempts: 0,
             received: Utc::now(),
+            tracking_code: None,
         }
     }
 

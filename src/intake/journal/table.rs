@@ -6,7 +6,7 @@
 //! writer gets its turn goes in one insert. The table is PostgreSQL's (on
 //! SQLite the journal is a file, see `file`), and so is its SQL.
 
-use super::{Appended, Mark, Row};
+use super::{Appended, Entry, Mark, Row};
 use crate::intake::IntakeError;
 use crate::store::entity::intake_journal;
 use crate::store::Store;
@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
-/// Most entries in one insert (five bound values each).
+/// Most entries in one insert.
 const MAX_BATCH: usize = 256;
 /// Batches written side by side.
 const WRITERS: usize = 4;
@@ -29,11 +29,9 @@ const WRITERS: usize = 4;
 /// ("satupint" in ASCII).
 pub const PG_TURN_LOCK: i64 = 0x7361_7475_7069_6e74;
 
-struct Entry {
-    channel: String,
-    external_id: String,
-    message: String,
-    received: DateTime<Utc>,
+/// One message to journal, and who waits for it to be durable.
+struct Queued {
+    entry: Entry,
     reply: oneshot::Sender<Result<Appended, IntakeError>>,
 }
 
@@ -41,7 +39,7 @@ struct Entry {
 /// entry.
 #[derive(Default)]
 pub struct Table {
-    queue: OnceLock<mpsc::Sender<Entry>>,
+    queue: OnceLock<mpsc::Sender<Queued>>,
 }
 
 impl Table {
@@ -50,9 +48,7 @@ impl Table {
         &self,
         store: &Store,
         wake: Arc<Notify>,
-        channel: String,
-        external_id: String,
-        message: String,
+        entry: Entry,
     ) -> Result<Appended, IntakeError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
@@ -61,13 +57,7 @@ impl Table {
         });
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Entry {
-                channel,
-                external_id,
-                message,
-                received: Utc::now(),
-                reply,
-            })
+            .send(Queued { entry, reply })
             .await
             .map_err(|_| stopped())?;
         answer.await.unwrap_or_else(|_| Err(stopped()))
@@ -79,7 +69,7 @@ fn stopped() -> IntakeError {
 }
 
 /// Forms batches while a writer slot is free.
-async fn run(store: Store, wake: Arc<Notify>, mut queue: mpsc::Receiver<Entry>) {
+async fn run(store: Store, wake: Arc<Notify>, mut queue: mpsc::Receiver<Queued>) {
     let slots = Arc::new(Semaphore::new(WRITERS));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
@@ -94,8 +84,9 @@ async fn run(store: Store, wake: Arc<Notify>, mut queue: mpsc::Receiver<Entry>) 
 }
 
 /// Inserts one batch and answers every entry in it once it is durable.
-async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Entry>, slot: OwnedSemaphorePermit) {
-    let result = insert(&store, &batch).await;
+async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Queued>, slot: OwnedSemaphorePermit) {
+    let entries: Vec<&Entry> = batch.iter().map(|q| &q.entry).collect();
+    let result = insert(&store, &entries).await;
     drop(slot);
     match &result {
         Ok(_) => wake.notify_one(),
@@ -107,9 +98,9 @@ async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Entry>, slot: OwnedSe
         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
         Err(e) => vec![Err(e.to_string()); batch.len()],
     };
-    for (entry, outcome) in batch.into_iter().zip(outcomes) {
+    for (queued, outcome) in batch.into_iter().zip(outcomes) {
         // The caller may have stopped waiting; what committed stays.
-        let _ = entry
+        let _ = queued
             .reply
             .send(outcome.map_err(|e| IntakeError::Storage(DbErr::Custom(e))));
     }
@@ -119,17 +110,18 @@ async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Entry>, slot: OwnedSe
 /// travel as one JSON array), so the server prepares it once and a batch
 /// is one round trip, committed on its own. Entries already journaled are
 /// left as they are; the statement returns those it inserted.
-const INSERT: &str =
-    "INSERT INTO intake_journal (channel, external_id, message, attempts, created_at) \
-    SELECT e.channel, e.external_id, e.message, 0, e.created_at \
+const INSERT: &str = "INSERT INTO intake_journal \
+    (channel, external_id, message, attempts, created_at, tracking_code) \
+    SELECT e.channel, e.external_id, e.message, 0, e.created_at, e.tracking_code \
     FROM json_to_recordset($1::json) \
-    AS e(channel text, external_id text, message text, created_at timestamptz) \
+    AS e(channel text, external_id text, message text, created_at timestamptz, \
+    tracking_code text) \
     ON CONFLICT (channel, external_id) DO NOTHING \
     RETURNING channel, external_id";
 
 /// Inserts `batch`; returns once it is durable, with what each entry
 /// found.
-async fn insert(store: &Store, batch: &[Entry]) -> Result<Vec<Appended>, DbErr> {
+async fn insert(store: &Store, batch: &[&Entry]) -> Result<Vec<Appended>, DbErr> {
     let rows: Vec<serde_json::Value> = batch
         .iter()
         .map(|e| {
@@ -138,6 +130,7 @@ async fn insert(store: &Store, batch: &[Entry]) -> Result<Vec<Appended>, DbErr> 
                 "external_id": e.external_id,
                 "message": e.message,
                 "created_at": e.received,
+                "tracking_code": e.tracking_code,
             })
         })
         .collect();
@@ -169,7 +162,7 @@ async fn insert(store: &Store, batch: &[Entry]) -> Result<Vec<Appended>, DbErr> 
 /// to report.
 async fn already_waiting(
     db: &DatabaseConnection,
-    batch: &[Entry],
+    batch: &[&Entry],
     new: &HashSet<(String, String)>,
 ) -> Result<Vec<Appended>, DbErr> {
     let ids = batch.iter().map(|e| e.external_id.as_str());
@@ -287,6 +280,15 @@ pub async fn delete(store: &Store, ids: &[i64]) -> Result<(), DbErr> {
     let txn = store.begin_write().await?;
     write_settled(&*txn, ids, &[]).await?;
     txn.commit().await
+}
+
+/// When the entry with `tracking_code` was journaled, if it waits.
+pub async fn waiting(store: &Store, tracking_code: &str) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(intake_journal::Entity::find()
+        .filter(intake_journal::Column::TrackingCode.eq(tracking_code))
+        .one(store.db())
+        .await?
+        .map(|e| e.created_at))
 }
 
 /// Entries never tried, and those tried and failed.

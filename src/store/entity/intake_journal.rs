@@ -10,12 +10,15 @@ pub struct Model {
     pub id: i64,
     pub channel: String,
     pub external_id: String,
-    /// The parsed message, as JSON.
+    /// The message, as `intake::journal` keeps it.
     pub message: String,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub not_before: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The tracking code the sender was answered with (the web form), which
+    /// the complaint made of the entry takes.
+    pub tracking_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
