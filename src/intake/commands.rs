@@ -33,6 +33,16 @@ static NOT_SOLVED: LazyLock<Regex> = LazyLock::new(|| {
 static CEK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)^\s*/?cek(?:@\w+)?(?:\s+(.*?))?\s*$").expect("valid regex"));
 
+impl Command {
+    /// The tracking code a lookup names, when it is one.
+    pub fn code(&self) -> Option<TrackingCode> {
+        match self {
+            Command::Cek(typed) => TrackingCode::parse(typed).ok(),
+            _ => None,
+        }
+    }
+}
+
 /// What command, if any, the message is.
 pub fn parse(msg: &InboundMessage) -> Option<Command> {
     let text = msg.text.trim();
@@ -56,13 +66,15 @@ pub fn parse(msg: &InboundMessage) -> Option<Command> {
 
 /// Builds the answer; returns the complaint the command concerned when the
 /// sender is allowed to see it (the inbound message is linked to it).
+/// `waiting`: the code a lookup names is a web form submission still in
+/// the intake journal, received and not yet a complaint.
 pub async fn answer<C: ConnectionTrait>(
     db: &C,
     notifier: &Notifier,
     sla: &crate::sla::Sla,
     msg: &InboundMessage,
     citizen_id: Option<i64>,
-    command: &Command,
+    (command, waiting): (&Command, bool),
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, DbErr> {
     let lang = notifier.language;
@@ -95,6 +107,12 @@ pub async fn answer<C: ConnectionTrait>(
                     let text = texts::cek_status(lang, &c.tracking_code, status, &url);
                     let mine = c.citizen_id.is_some() && c.citizen_id == citizen_id;
                     (mine.then_some(c.id), "cek", text, Some(c.tracking_code))
+                }
+                None if waiting => {
+                    let code = command.code().map(|c| c.to_string()).unwrap_or_default();
+                    let url = notifier.status_url(&code);
+                    let text = texts::cek_status(lang, &code, Status::Received, &url);
+                    (None, "cek", text, Some(code))
                 }
                 None => {
                     let shown: String = typed.chars().take(20).collect();

@@ -273,7 +273,7 @@ impl Intake {
                 fingerprint: fingerprint.clone(),
                 stored: stored.clone(),
                 cursor: cursor.clone(),
-                plan: Some(self.plan(&msg, promised.clone())),
+                plan: Some(self.plan(&msg, promised.clone()).await?),
             };
             match self.batcher.submit(job).await {
                 Err(IntakeError::Storage(e)) if store::is_unique_violation(&e) => {
@@ -323,12 +323,25 @@ impl Intake {
 
     /// What a message asks for. Pure computation, done before the
     /// transaction; only the statements go to the writer.
-    fn plan(&self, msg: &InboundMessage, promised: Option<TrackingCode>) -> Plan {
+    /// What a message asks for, worked out before the transaction: only
+    /// the statements go to the writer. A status lookup (`CEK`) learns here
+    /// whether its code is a submission still waiting in the journal.
+    async fn plan(
+        &self,
+        msg: &InboundMessage,
+        promised: Option<TrackingCode>,
+    ) -> Result<Plan, DbErr> {
         let chat = msg.channel != Channel::Webform;
-        match chat.then(|| commands::parse(msg)).flatten() {
-            Some(command) => Plan::Command(command),
+        Ok(match chat.then(|| commands::parse(msg)).flatten() {
+            Some(command) => {
+                let waiting = match command.code() {
+                    Some(code) => self.journal.waiting(&self.store, &code).await?.is_some(),
+                    None => false,
+                };
+                Plan::Command(command, waiting)
+            }
             None => Plan::Message(fresh::Ahead::of(self, msg, promised)),
-        }
+        })
     }
 
     /// Stores a message that never becomes a complaint (a reaction, an
@@ -444,7 +457,8 @@ struct Processed {
 /// to answer, or a message to take in (a follow-up or a new complaint),
 /// with the routing and signature a new complaint would need.
 enum Plan {
-    Command(commands::Command),
+    /// A command, and whether the code it names waits in the journal.
+    Command(commands::Command, bool),
     Message(fresh::Ahead),
 }
 

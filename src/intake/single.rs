@@ -62,14 +62,14 @@ impl Intake {
 
         let mut remember = None;
         let (complaint, outcome) = match plan {
-            Plan::Command(command) => {
+            Plan::Command(command, waiting) => {
                 let id = commands::answer(
                     db,
                     &self.notifier,
                     &self.sla,
                     msg,
                     citizen_id,
-                    &command,
+                    (&command, waiting),
                     now,
                 )
                 .await?;

@@ -13,7 +13,7 @@ const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0
 
 /// Messages to `recipient`, without the status updates the dispatcher
 /// sends on its own schedule (forwarded).
-async fn messages_to(app: &TestApp, recipient: &str) -> Vec<satupintu::notify::MessagePayload> {
+pub async fn messages_to(app: &TestApp, recipient: &str) -> Vec<satupintu::notify::MessagePayload> {
     outbox::Entity::find()
         .filter(outbox::Column::Kind.eq("message"))
         .filter(outbox::Column::Recipient.eq(recipient))

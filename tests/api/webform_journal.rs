@@ -3,9 +3,11 @@
 //! being processed" while the submission waits; a submission with an
 //! Idempotency-Key is taken in before it is answered.
 
+use crate::conversation::messages_to;
 use crate::helpers::*;
 use crate::on_both_backends;
 use adapters::{Channel, InboundMessage};
+use satupintu::intake::Outcome;
 use satupintu::store::entity::{complaint, intake_journal};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
@@ -132,6 +134,24 @@ async fn a_waiting_code_shows_as_being_processed(backend: Backend) {
     assert!(page("?lang=en").await.contains("being processed"));
     // Another code is still unknown.
     assert_eq!(view(&app, "ABCDEFGHJK").await.0, 404);
+    // Asked by SMS, the code is received too.
+    let asker = "+6281399990003";
+    let answered = app
+        .intake
+        .accept(sms("cek-held", asker, &format!("CEK {code}")))
+        .await
+        .unwrap();
+    assert_eq!(answered.outcome, Outcome::Answered);
+    assert_eq!(answered.complaint_id, None);
+    let reply = messages_to(&app, asker).await.pop().unwrap();
+    assert_eq!(reply.purpose, "cek");
+    assert!(
+        reply
+            .text
+            .contains(&format!("Status pengaduan {code}: Diterima")),
+        "{}",
+        reply.text
+    );
 
     // Once taken in, the complaint has the code and shows whole.
     eventually("the held submission to be taken in", 20, || async {
