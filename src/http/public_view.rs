@@ -48,32 +48,46 @@ pub struct PublicComplaint {
     pub timeline: Vec<PublicEvent>,
 }
 
+impl Label {
+    fn of(status: Status) -> Label {
+        Label {
+            id: status.label_id(),
+            en: status.label_en(),
+        }
+    }
+}
+
+impl PublicComplaint {
+    /// Only the status: of a confidential complaint, or of a submission
+    /// still being taken in.
+    fn status_only(tracking_code: String, status: Status, rahasia: bool) -> PublicComplaint {
+        PublicComplaint {
+            tracking_code,
+            status,
+            status_label: Label::of(status),
+            rahasia,
+            processing: !rahasia,
+            title: None,
+            category: None,
+            created_at: None,
+            updated_at: None,
+            lapor_tracking_id: None,
+            timeline: vec![],
+        }
+    }
+}
+
 /// A code whose sender was answered while its submission waits in the
 /// intake journal: received, being processed.
 async fn processing(
     state: &AppState,
     code: &TrackingCode,
 ) -> Result<Option<PublicComplaint>, sea_orm::DbErr> {
-    if state.intake.waiting(code).await?.is_none() {
-        return Ok(None);
-    }
-    let status = Status::Received;
-    Ok(Some(PublicComplaint {
-        tracking_code: code.to_string(),
-        status,
-        status_label: Label {
-            id: status.label_id(),
-            en: status.label_en(),
-        },
-        rahasia: false,
-        processing: true,
-        title: None,
-        category: None,
-        created_at: None,
-        updated_at: None,
-        lapor_tracking_id: None,
-        timeline: vec![],
-    }))
+    Ok(state
+        .intake
+        .waiting(code)
+        .await?
+        .map(|_| PublicComplaint::status_only(code.to_string(), Status::Received, false)))
 }
 
 /// Loads the public view of a complaint; `Ok(None)` when the code is
@@ -86,24 +100,12 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
         return processing(state, &code).await;
     };
     let status: Status = c.status.parse().unwrap_or(Status::Received);
-    let label = Label {
-        id: status.label_id(),
-        en: status.label_en(),
-    };
     if c.rahasia {
-        return Ok(Some(PublicComplaint {
-            tracking_code: c.tracking_code,
+        return Ok(Some(PublicComplaint::status_only(
+            c.tracking_code,
             status,
-            status_label: label,
-            rahasia: true,
-            processing: false,
-            title: None,
-            category: None,
-            created_at: None,
-            updated_at: None,
-            lapor_tracking_id: None,
-            timeline: vec![],
-        }));
+            true,
+        )));
     }
     let timeline = complaints::timeline(state.store.db(), c.id)
         .await?
@@ -115,10 +117,7 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
                 .as_deref()
                 .and_then(|s| s.parse::<Status>().ok());
             let label = match (e.kind.as_str(), st) {
-                (_, Some(s)) => Some(Label {
-                    id: s.label_id(),
-                    en: s.label_en(),
-                }),
+                (_, Some(s)) => Some(Label::of(s)),
                 ("delivered", None) => Some(Label {
                     id: "Diteruskan ke instansi tujuan",
                     en: "Passed on to its destination",
@@ -136,7 +135,7 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
     Ok(Some(PublicComplaint {
         tracking_code: c.tracking_code,
         status,
-        status_label: label,
+        status_label: Label::of(status),
         rahasia: false,
         processing: false,
         title: c.title,
