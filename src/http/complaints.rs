@@ -35,9 +35,9 @@ fn accepted_body(state: &AppState, code: &TrackingCode, status: Status) -> serde
 
 pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let html = wants_html(req.headers());
-    // A retry with the same Idempotency-Key must get the first answer:
-    // such a submission is taken in before it is answered. Any other is
-    // answered once it is journaled, with the code its complaint takes.
+    // A submission is answered once it is journaled, with the code its
+    // complaint takes; one with an Idempotency-Key may come again, and a
+    // retry gets the first answer.
     let keyed = req.headers().contains_key(webform::IDEMPOTENCY_HEADER);
     let lang = pages::Lang::from_query(req.uri().query());
     let limits = &state.config.webform.limits;
@@ -70,11 +70,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
             return response;
         }
     };
-    let accepted = match keyed {
-        true => state.intake.accept(message).await,
-        false => state.intake.accept_later(message).await,
-    };
-    let accepted = accepted.map(|a| {
+    let accepted = state.intake.accept_later(message, keyed).await.map(|a| {
         let replayed = a.replayed();
         (a.tracking_code, a.status, replayed)
     });

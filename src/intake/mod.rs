@@ -200,28 +200,54 @@ impl Intake {
     /// finds the entry ([`Self::waiting`]). A submission with files is
     /// taken in at once instead, as by [`Self::accept`].
     ///
-    /// Only for messages whose external id is their own (a submission
-    /// without an `Idempotency-Key`): a retried one would be answered with
-    /// a second code.
-    pub async fn accept_later(&self, msg: InboundMessage) -> Result<Accepted, IntakeError> {
+    /// `keyed`: the external id is the client's (an `Idempotency-Key`), so
+    /// the submission may come again. A retry gets the first answer: the
+    /// code of the first delivery's entry while it waits, else that of the
+    /// complaint made of it (looked up after the append: an entry is
+    /// deleted only once its complaint is committed, so one of the two is
+    /// found); the same key with another submission is a conflict.
+    pub async fn accept_later(
+        &self,
+        msg: InboundMessage,
+        keyed: bool,
+    ) -> Result<Accepted, IntakeError> {
         if !journal::Journal::takes(&msg) {
             return self.accept(msg).await;
         }
-        let external_id = msg.external_id.to_string();
+        let msg = msg.without_control_characters();
+        let again = keyed.then(|| msg.clone());
         let code = create::random_tracking_code();
         let appended = self
             .journal
             .append(&self.store, &self.metrics, msg, Some(&code))
             .await?;
-        if appended != journal::Appended::New {
-            return Err(IntakeError::Conflict(external_id));
+        let Some(msg) = again else {
+            return Ok(journaled(code, Outcome::Journaled));
+        };
+        let conflict = || IntakeError::Conflict(msg.external_id.to_string());
+        match appended {
+            journal::Appended::Waiting { same: false, .. } => return Err(conflict()),
+            journal::Appended::Waiting {
+                same: true,
+                tracking_code: Some(first),
+            } => {
+                let first = TrackingCode::parse(&first).map_err(|_| conflict())?;
+                return Ok(journaled(first, Outcome::Replayed));
+            }
+            _ => {}
         }
-        Ok(Accepted {
-            complaint_id: None,
-            tracking_code: Some(code),
-            status: Some(Status::Received),
-            outcome: Outcome::Journaled,
-        })
+        let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        if let Some(previous) = self.answer_again(&msg, &fingerprint, &None).await? {
+            return Ok(previous);
+        }
+        match appended {
+            journal::Appended::New => Ok(journaled(code, Outcome::Journaled)),
+            // The first delivery was being taken in: its complaint is
+            // committed by the time the client tries again.
+            _ => Err(IntakeError::Storage(DbErr::Custom(
+                "the first delivery of this Idempotency-Key is being taken in".into(),
+            ))),
+        }
     }
 
     /// When the journal entry whose sender was answered with `code` was
@@ -442,6 +468,16 @@ impl Intake {
             status: complaint.as_ref().and_then(|c| c.status.parse().ok()),
             outcome: Outcome::Replayed,
         }))
+    }
+}
+
+/// The answer to a submission journaled under `code`.
+fn journaled(code: TrackingCode, outcome: Outcome) -> Accepted {
+    Accepted {
+        complaint_id: None,
+        tracking_code: Some(code),
+        status: Some(Status::Received),
+        outcome,
     }
 }
 

@@ -188,6 +188,7 @@ async fn idempotency_key_answers_once(backend: Backend) {
     assert_eq!(second.headers().get("idempotent-replayed").unwrap(), "true");
     let second: serde_json::Value = second.json().await.unwrap();
     assert_eq!(first["tracking_code"], second["tracking_code"]);
+    app.taken_in().await;
     assert_eq!(app.count_stored().await, (1, 1, 1));
 
     // The same key with a different complaint is a conflict, not a silent replay.
@@ -195,6 +196,7 @@ async fn idempotency_key_answers_once(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(third.status(), 409);
+    app.taken_in().await;
     assert_eq!(app.count_stored().await, (1, 1, 1));
     app.stop().await;
 }

@@ -1,7 +1,8 @@
 //! The web form answers once a submission is journaled, with the tracking
 //! code the complaint made of it takes; the code shows as "received,
-//! being processed" while the submission waits; a submission with an
-//! Idempotency-Key is taken in before it is answered.
+//! being processed" while the submission waits; a retry with the same
+//! Idempotency-Key gets the first answer, whether the first waits or is a
+//! complaint already.
 
 use crate::conversation::messages_to;
 use crate::helpers::*;
@@ -81,8 +82,8 @@ async fn answered_with_the_code_its_complaint_takes(backend: Backend) {
     assert_eq!(status, 200);
     assert!(shown.get("processing").is_none(), "{shown}");
 
-    // With an Idempotency-Key the complaint exists when the answer comes,
-    // and a retry gets the same code.
+    // With an Idempotency-Key a retry gets the same code, whether the
+    // first still waits or is a complaint already.
     let keyed = || {
         app.client
             .post(app.url("/api/v1/complaints"))
@@ -92,10 +93,16 @@ async fn answered_with_the_code_its_complaint_takes(backend: Backend) {
     };
     let first: Value = keyed().await.unwrap().json().await.unwrap();
     let code = first["tracking_code"].as_str().unwrap();
+    let again = keyed().await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["tracking_code"], code);
+    app.taken_in().await;
     assert!(by_code(&app, code).await.is_some());
     let again = keyed().await.unwrap();
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap()["tracking_code"], code);
+    app.taken_in().await;
+    assert_eq!(app.complaints().await.len(), 2);
     app.stop().await;
 }
 
@@ -216,3 +223,71 @@ async fn a_repeated_submission_is_a_complaint_of_its_own(backend: Backend) {
 }
 
 on_both_backends!(a_repeated_submission_is_a_complaint_of_its_own);
+
+/// The message the web form makes of a JSON `body` sent with an
+/// Idempotency-Key.
+async fn keyed_submission(key: &str, body: &Value) -> InboundMessage {
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/complaints")
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(axum::body::Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap();
+    adapters::webform::parse_request(req, &Default::default(), "web", || unreachable!())
+        .await
+        .unwrap()
+}
+
+async fn a_retry_while_the_first_waits_gets_its_code(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    let body = json!({"text": "Pipa PDAM bocor di Jl. Khatib Sulaiman", "phone": "081355556666"});
+    let code = adapters::TrackingCode::from_random([2, 7, 1, 8, 2, 8, 1, 8, 2]).to_string();
+    // The first delivery, held back in the journal.
+    let first = keyed_submission("app-41", &body).await;
+    let due = chrono::Utc::now() + chrono::Duration::seconds(3);
+    entry(&first, &code, Some(due))
+        .insert(&journal_db(&app).await)
+        .await
+        .unwrap();
+    let send = |body: Value| {
+        app.client
+            .post(app.url("/api/v1/complaints"))
+            .header("Idempotency-Key", "app-41")
+            .json(&body)
+            .send()
+    };
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["tracking_code"], code.as_str());
+    assert_eq!(again["status"], "received");
+    // The same key with another submission is refused.
+    let other = send(json!({"text": "Lain lagi"})).await.unwrap();
+    assert_eq!(other.status(), 409);
+    // Taken in: one complaint, with the code, and a retry still gets it.
+    eventually("the held submission to be taken in", 20, || async {
+        by_code(&app, &code).await
+    })
+    .await;
+    app.taken_in().await;
+    assert_eq!(app.complaints().await.len(), 1);
+    let late = send(body).await.unwrap();
+    assert_eq!(late.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        late.json::<Value>().await.unwrap()["tracking_code"],
+        code.as_str()
+    );
+    assert_eq!(
+        send(json!({"text": "Lain lagi"})).await.unwrap().status(),
+        409
+    );
+    app.taken_in().await;
+    assert_eq!(app.complaints().await.len(), 1);
+    app.stop().await;
+}
+
+on_both_backends!(a_retry_while_the_first_waits_gets_its_code);

@@ -219,7 +219,8 @@ fn append(conn: &mut Connection, batch: Vec<Append>) {
                  VALUES (?1, ?2, ?3, 0, ?4, ?5) ON CONFLICT (channel, external_id) DO NOTHING",
             )?;
             let mut first = txn.prepare_cached(
-                "SELECT message FROM intake_journal WHERE channel = ?1 AND external_id = ?2",
+                "SELECT message, tracking_code FROM intake_journal \
+                 WHERE channel = ?1 AND external_id = ?2",
             )?;
             for Append { entry: a, .. } in &batch {
                 let inserted = insert.execute(params![
@@ -231,11 +232,21 @@ fn append(conn: &mut Connection, batch: Vec<Append>) {
                 ])?;
                 outcomes.push(match inserted {
                     0 => {
-                        let kept: Option<String> = first
-                            .query_row(params![a.channel, a.external_id], |r| r.get(0))
+                        let kept: Option<(String, Option<String>)> = first
+                            .query_row(params![a.channel, a.external_id], |r| {
+                                Ok((r.get(0)?, r.get(1)?))
+                            })
                             .optional()?;
-                        Appended::Waiting {
-                            same: kept.is_some_and(|k| super::same_content(&k, &a.message)),
+                        match kept {
+                            Some((message, tracking_code)) => Appended::Waiting {
+                                same: super::same_content(&message, &a.message),
+                                tracking_code,
+                            },
+                            // Never: the insert found it.
+                            None => Appended::Waiting {
+                                same: false,
+                                tracking_code: None,
+                            },
                         }
                     }
                     _ => Appended::New,

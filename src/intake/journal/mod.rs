@@ -102,12 +102,14 @@ pub struct Mark {
 }
 
 /// What an append found.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Appended {
     New,
     /// The id was in the journal already; `same` when with this message.
+    /// `tracking_code`: the one the first delivery's sender was given.
     Waiting {
         same: bool,
+        tracking_code: Option<String>,
     },
 }
 
@@ -250,7 +252,7 @@ impl Journal {
                 })?,
             None => self.table.append(store, self.wake.clone(), entry).await?,
         };
-        if appended == (Appended::Waiting { same: false }) {
+        if matches!(appended, Appended::Waiting { same: false, .. }) {
             tracing::warn!(
                 channel = %channel,
                 external_id = %external_id,

@@ -183,10 +183,15 @@ async fn already_waiting(
                 .iter()
                 .find(|k| k.channel == entry.channel && k.external_id == entry.external_id);
             match first {
-                Some(first) if !super::same_content(&first.message, &entry.message) => {
-                    Appended::Waiting { same: false }
-                }
-                _ => Appended::Waiting { same: true },
+                Some(first) => Appended::Waiting {
+                    same: super::same_content(&first.message, &entry.message),
+                    tracking_code: first.tracking_code.clone(),
+                },
+                // Taken in and deleted since the insert found it.
+                None => Appended::Waiting {
+                    same: true,
+                    tracking_code: None,
+                },
             }
         })
         .collect())
