@@ -214,8 +214,9 @@ impl Intake {
         if !journal::Journal::takes(&msg) {
             return self.accept(msg).await;
         }
-        let msg = msg.without_control_characters();
-        let again = keyed.then(|| msg.clone());
+        // Cleaned as intake will clean it, for the fingerprint; the entry
+        // is cleaned as it is written.
+        let again = keyed.then(|| msg.clone().without_control_characters());
         let code = create::random_tracking_code();
         let appended = self
             .journal
