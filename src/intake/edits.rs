@@ -9,7 +9,6 @@ use crate::store::entity::inbound_message;
 use adapters::InboundMessage;
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use sha2::{Digest, Sha256};
 
 pub(super) async fn record(
     intake: &Intake,
@@ -37,7 +36,7 @@ pub(super) async fn record(
         None => None,
     };
     let complaint_id = original.as_ref().and_then(|o| o.complaint_id);
-    let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+    let fingerprint = super::fingerprint(msg);
     let mut row = inbound_row(msg, &fingerprint, now);
     row.complaint_id = Set(complaint_id);
     row.insert(&*txn).await?;

@@ -237,7 +237,7 @@ impl Intake {
             }
             _ => {}
         }
-        let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        let fingerprint = fingerprint(&msg);
         if let Some(previous) = self.answer_again(&msg, &fingerprint, &None).await? {
             return Ok(previous);
         }
@@ -269,7 +269,7 @@ impl Intake {
         mut promised: Option<TrackingCode>,
     ) -> Result<Accepted, IntakeError> {
         let msg = msg.without_control_characters();
-        let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        let fingerprint = fingerprint(&msg);
         // A repeated delivery is recognised by the batch (one lookup for all
         // its messages) and answered below, from its unique-key failure.
         // Only where answering it costs more (files to store again, a
@@ -348,8 +348,6 @@ impl Intake {
         }
     }
 
-    /// What a message asks for. Pure computation, done before the
-    /// transaction; only the statements go to the writer.
     /// What a message asks for, worked out before the transaction: only
     /// the statements go to the writer. A status lookup (`CEK`) learns here
     /// whether its code is a submission still waiting in the journal.
@@ -383,7 +381,7 @@ impl Intake {
         msg: &InboundMessage,
         cursor: Option<&CursorUpdate>,
     ) -> Result<(), IntakeError> {
-        let fingerprint = hex::encode(Sha256::digest(msg.raw.body.as_bytes()));
+        let fingerprint = fingerprint(msg);
         let now = Utc::now();
         let txn = self.store.begin_write().await?;
         if find_inbound(&*txn, msg).await?.is_none() {
@@ -470,6 +468,12 @@ impl Intake {
             outcome: Outcome::Replayed,
         }))
     }
+}
+
+/// What tells two deliveries of one message apart: the hash of its raw
+/// payload, stored with it.
+fn fingerprint(msg: &InboundMessage) -> String {
+    hex::encode(Sha256::digest(msg.raw.body.as_bytes()))
 }
 
 /// The answer to a submission journaled under `code`.

@@ -289,11 +289,13 @@ pub async fn delete(store: &Store, ids: &[i64]) -> Result<(), DbErr> {
 
 /// When the entry with `tracking_code` was journaled, if it waits.
 pub async fn waiting(store: &Store, tracking_code: &str) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Ok(intake_journal::Entity::find()
+    intake_journal::Entity::find()
+        .select_only()
+        .column(intake_journal::Column::CreatedAt)
         .filter(intake_journal::Column::TrackingCode.eq(tracking_code))
+        .into_tuple()
         .one(store.db())
-        .await?
-        .map(|e| e.created_at))
+        .await
 }
 
 /// Entries never tried, and those tried and failed.
