@@ -288,9 +288,9 @@ impl TestApp {
     pub async fn taken_in(&self) {
         assert!(
             self.intake
-                .journal_settled(std::time::Duration::from_secs(30))
+                .journal_settled(std::time::Duration::from_secs(20))
                 .await,
-            "the intake journal still holds entries after 30 s"
+            "the intake journal still holds entries after 20 s"
         );
     }
 

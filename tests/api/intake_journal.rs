@@ -23,13 +23,6 @@ where
     E::find().count(app.store.db()).await.unwrap()
 }
 
-async fn settle(app: &TestApp) {
-    assert!(
-        app.intake.journal_settled(Duration::from_secs(20)).await,
-        "the journal still holds entries"
-    );
-}
-
 /// The stored inbound message with `external_id`, once taken in.
 async fn inbound(app: &TestApp, external_id: &str) -> Option<inbound_message::Model> {
     inbound_message::Entity::find()
@@ -40,7 +33,7 @@ async fn inbound(app: &TestApp, external_id: &str) -> Option<inbound_message::Mo
 }
 
 /// A journal row as another instance, or this one before a stop, left it.
-fn entry(msg: &InboundMessage) -> intake_journal::ActiveModel {
+pub fn entry(msg: &InboundMessage) -> intake_journal::ActiveModel {
     intake_journal::ActiveModel {
         channel: Set(msg.channel.as_str().into()),
         external_id: Set(msg.external_id.to_string()),
@@ -86,12 +79,12 @@ async fn journaled_messages_are_taken_in_once(backend: Backend) {
     for t in tasks {
         t.await.unwrap().expect("journaled");
     }
-    settle(&app).await;
+    app.taken_in().await;
     assert_eq!(count::<inbound_message::Entity>(&app).await, 3);
     assert_eq!(count::<complaint::Entity>(&app).await, 3);
     // Delivered again once taken in: nothing new.
     app.intake.enqueue(messages[1].clone()).await.unwrap();
-    settle(&app).await;
+    app.taken_in().await;
     assert_eq!(count::<inbound_message::Entity>(&app).await, 3);
     assert_eq!(count::<complaint::Entity>(&app).await, 3);
     app.stop().await;
@@ -206,7 +199,7 @@ async fn on_sqlite_entries_in_the_table_move_into_the_journal_file() {
         .enqueue(sms("file-1", "+6281377770020", "Banjir di Jl. Sudirman"))
         .await
         .unwrap();
-    settle(&app).await;
+    app.taken_in().await;
     assert!(path.exists(), "{} exists", path.display());
     let text = sms(
         "table-1",
@@ -225,7 +218,7 @@ async fn on_sqlite_entries_in_the_table_move_into_the_journal_file() {
         (count::<intake_journal::Entity>(&app).await == 0).then_some(())
     })
     .await;
-    settle(&app).await;
+    app.taken_in().await;
     let complaints = complaint::Entity::find().all(app.store.db()).await.unwrap();
     assert_eq!(complaints.len(), 2, "{complaints:?}");
     let pinned = inbound(&app, "table-2")
@@ -270,7 +263,7 @@ async fn on_postgres_one_gateway_at_a_time_takes_the_journal_in() {
     assert_eq!(count::<intake_journal::Entity>(&app).await, 2, "left alone");
     assert_eq!(count::<complaint::Entity>(&app).await, 0);
     other.commit().await.unwrap();
-    settle(&app).await;
+    app.taken_in().await;
     assert_eq!(count::<complaint::Entity>(&app).await, 2);
     app.stop().await;
 }
@@ -304,7 +297,7 @@ async fn an_id_reused_while_its_first_waits_keeps_the_first(backend: Backend) {
             .unwrap(),
         1
     );
-    settle(&app).await;
+    app.taken_in().await;
     let kept = complaint::Entity::find().all(app.store.db()).await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].body.contains("Pohon tumbang"), "{}", kept[0].body);

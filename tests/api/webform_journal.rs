@@ -47,16 +47,10 @@ fn entry(
     code: &str,
     not_before: Option<chrono::DateTime<chrono::Utc>>,
 ) -> intake_journal::ActiveModel {
-    intake_journal::ActiveModel {
-        channel: Set(msg.channel.as_str().into()),
-        external_id: Set(msg.external_id.to_string()),
-        message: Set(serde_json::to_string(msg).unwrap()),
-        attempts: Set(0),
-        not_before: Set(not_before),
-        created_at: Set(chrono::Utc::now()),
-        tracking_code: Set(Some(code.into())),
-        ..Default::default()
-    }
+    let mut entry = crate::intake_journal::entry(msg);
+    entry.not_before = Set(not_before);
+    entry.tracking_code = Set(Some(code.into()));
+    entry
 }
 
 async fn answered_with_the_code_its_complaint_takes(backend: Backend) {
