@@ -15,9 +15,12 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
+/// The gateway's instruments, shared: a clone is one reference count.
 #[derive(Clone)]
-pub struct Metrics {
-    registry: Arc<Registry>,
+pub struct Metrics(Arc<Instruments>);
+
+struct Instruments {
+    registry: Registry,
     complaints_received: Family<Labels, Counter>,
     deliveries: Family<Labels, Counter>,
     outbox_depth: Family<Labels, Gauge>,
@@ -128,8 +131,8 @@ impl Metrics {
             "Messages written by intake, by how: bulk (with other first-time senders' new complaints) or single",
             intake_written.clone(),
         );
-        Metrics {
-            registry: Arc::new(registry),
+        Metrics(Arc::new(Instruments {
+            registry,
             intake_batches,
             intake_written,
             sla_clocks,
@@ -144,11 +147,12 @@ impl Metrics {
             rules_active,
             dedup_indexed,
             journal_entries,
-        }
+        }))
     }
 
     pub fn channel_event(&self, channel: &str, event: &str, reason: &str) {
-        self.channel_events
+        self.0
+            .channel_events
             .get_or_create(&vec![
                 ("channel", channel.to_string()),
                 ("event", event.to_string()),
@@ -159,13 +163,15 @@ impl Metrics {
 
     pub fn routing_decision(&self, default_applied: bool) {
         let by = if default_applied { "default" } else { "rule" };
-        self.routing_decisions
+        self.0
+            .routing_decisions
             .get_or_create(&vec![("by", by.to_string())])
             .inc();
     }
 
     pub fn rules_reload(&self, outcome: &str, problem: &str) {
-        self.rules_reloads
+        self.0
+            .rules_reloads
             .get_or_create(&vec![
                 ("outcome", outcome.to_string()),
                 ("problem", problem.to_string()),
@@ -174,38 +180,42 @@ impl Metrics {
     }
 
     pub fn set_rules_active(&self, n: usize) {
-        self.rules_active.set(n as i64);
+        self.0.rules_active.set(n as i64);
     }
 
     pub fn set_dedup_indexed(&self, n: usize) {
-        self.dedup_indexed.set(n as i64);
+        self.0.dedup_indexed.set(n as i64);
     }
 
     pub fn set_journal_entries(&self, waiting: u64, failing: u64) {
         for (state, n) in [("waiting", waiting), ("failing", failing)] {
-            self.journal_entries
+            self.0
+                .journal_entries
                 .get_or_create(&vec![("state", state.to_string())])
                 .set(n as i64);
         }
     }
 
     pub fn intake_batch(&self, bulk: usize, single: usize) {
-        self.intake_batches.inc();
+        self.0.intake_batches.inc();
         for (how, n) in [("bulk", bulk), ("single", single)] {
-            self.intake_written
+            self.0
+                .intake_written
                 .get_or_create(&vec![("how", how.to_string())])
                 .inc_by(n as u64);
         }
     }
 
     pub fn complaint_received(&self, channel: &str) {
-        self.complaints_received
+        self.0
+            .complaints_received
             .get_or_create(&vec![("channel", channel.to_string())])
             .inc();
     }
 
     pub fn intake_rejected(&self, channel: &str, reason: &str) {
-        self.intake_errors
+        self.0
+            .intake_errors
             .get_or_create(&vec![
                 ("channel", channel.to_string()),
                 ("reason", reason.to_string()),
@@ -214,7 +224,8 @@ impl Metrics {
     }
 
     pub fn delivery(&self, destination: &str, outcome: &str) {
-        self.deliveries
+        self.0
+            .deliveries
             .get_or_create(&vec![
                 ("destination", destination.to_string()),
                 ("outcome", outcome.to_string()),
@@ -223,16 +234,18 @@ impl Metrics {
     }
 
     pub fn set_outbox_depth(&self, state: &str, n: i64) {
-        self.outbox_depth
+        self.0
+            .outbox_depth
             .get_or_create(&vec![("state", state.to_string())])
             .set(n);
     }
 
     /// Replaces the SLA gauges with `counts` ((agency, clock, state), n).
     pub fn set_sla_clocks(&self, counts: &[((String, String, &'static str), i64)]) {
-        self.sla_clocks.clear();
+        self.0.sla_clocks.clear();
         for ((agency, clock, state), n) in counts {
-            self.sla_clocks
+            self.0
+                .sla_clocks
                 .get_or_create(&vec![
                     ("agency", agency.clone()),
                     ("clock", clock.clone()),
@@ -243,7 +256,8 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        self.http_duration
+        self.0
+            .http_duration
             .get_or_create(&vec![
                 ("method", method.to_string()),
                 ("route", route.to_string()),
@@ -254,7 +268,7 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        encode(&mut out, &self.0.registry).expect("writing to a String cannot fail");
         out
     }
 }

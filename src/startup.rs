@@ -216,7 +216,7 @@ impl Application {
                 Box::pin(async move { watcher.run(token).await })
             }));
         }
-        let state = AppState {
+        let state = AppState::new(http::Shared {
             config: Arc::new(config),
             store,
             intake,
@@ -227,7 +227,7 @@ impl Application {
             routing: routing.clone(),
             dispatch_wakeup: wakeup,
             lapor: Arc::new(lapor),
-        };
+        });
         Ok(Application {
             listener,
             state,

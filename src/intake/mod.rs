@@ -90,8 +90,15 @@ pub enum IntakeError {
     Attachment(#[from] std::io::Error),
 }
 
+/// Intake, shared: a clone is one reference count (every request and
+/// every journaled message takes one).
 #[derive(Clone)]
-pub struct Intake {
+pub struct Intake(Arc<Parts>);
+
+/// What intake works with.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Parts {
     store: Store,
     attachments: AttachmentStore,
     routing: Arc<Routing>,
@@ -107,6 +114,14 @@ pub struct Intake {
     journal: Arc<journal::Journal>,
 }
 
+impl std::ops::Deref for Intake {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
 impl Intake {
     pub fn new(
         store: Store,
@@ -118,7 +133,7 @@ impl Intake {
         sla: Arc<crate::sla::Sla>,
         followup_window: chrono::Duration,
     ) -> Self {
-        Intake {
+        Intake(Arc::new(Parts {
             store,
             attachments,
             routing,
@@ -134,12 +149,12 @@ impl Intake {
             })),
             batcher: Arc::default(),
             journal: Arc::default(),
-        }
+        }))
     }
 
     /// Recognises repeats and duplicates with `dedup` (off until given).
     pub fn with_dedup(mut self, dedup: Arc<Dedup>) -> Self {
-        self.dedup = dedup;
+        Arc::make_mut(&mut self.0).dedup = dedup;
         self
     }
 

@@ -65,7 +65,7 @@ impl Intake {
     /// Remote attachments of `channels` are fetched through the outbox;
     /// those of other channels keep only their reference.
     pub fn fetch_media_for(mut self, channels: impl IntoIterator<Item = Channel>) -> Self {
-        self.media_channels = Arc::new(channels.into_iter().collect());
+        Arc::make_mut(&mut self.0).media_channels = Arc::new(channels.into_iter().collect());
         self
     }
 
