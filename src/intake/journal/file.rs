@@ -16,6 +16,7 @@
 //! gateway's database (which PostgreSQL deployments use), so both read
 //! the same way.
 
+use super::checkpoint;
 use super::{Appended, Entry, Mark, Row};
 use crate::store::entity::intake_journal;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -80,6 +81,8 @@ enum Command {
         String,
         oneshot::Sender<Result<Option<DateTime<Utc>>, String>>,
     ),
+    /// The checkpoint that lets the WAL start over (see [`checkpoint`]).
+    Checkpoint,
 }
 
 /// The handle to the journal's thread; the thread stops when the last
@@ -87,6 +90,8 @@ enum Command {
 pub struct FileJournal {
     path: PathBuf,
     commands: mpsc::UnboundedSender<Command>,
+    /// Dropped with the handle, which stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 fn stopped() -> String {
@@ -112,9 +117,22 @@ impl FileJournal {
             .name("intake-journal".into())
             .spawn(move || run(conn, queue))
             .map_err(|e| format!("cannot start the intake journal's thread: {e}"))?;
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        let journal = commands.downgrade();
+        let restart = move || {
+            journal
+                .upgrade()
+                .is_some_and(|c| c.send(Command::Checkpoint).is_ok())
+        };
+        let at = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("journal-checkpoint".into())
+            .spawn(move || checkpoint::run(&at, stop, restart))
+            .map_err(|e| format!("cannot start the intake journal's checkpoints: {e}"))?;
         Ok(FileJournal {
             path: path.to_path_buf(),
             commands,
+            _checkpoints: checkpoints,
         })
     }
 
@@ -169,7 +187,11 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))?;
     // Every commit waits for the disk: callers are answered after it.
-    conn.execute_batch("PRAGMA synchronous=FULL;")?;
+    // Checkpoints are another thread's ([`checkpoint`]). The cache holds
+    // a burst's entries until the pipeline has read them.
+    conn.execute_batch(
+        "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16384;",
+    )?;
     conn.execute_batch(SCHEMA)?;
     let has_code: bool = conn.query_row(
         "SELECT COUNT(*) > 0 FROM pragma_table_info('intake_journal') WHERE name = 'tracking_code'",
@@ -287,6 +309,18 @@ fn serve(conn: &mut Connection, command: Command) {
         Command::Waiting(code, reply) => {
             let _ = reply.send(waiting(conn, &code).map_err(|e| e.to_string()));
         }
+        Command::Checkpoint => match checkpoint::passive(conn) {
+            Ok(p) if p.checkpointed < p.wal_frames => {
+                tracing::debug!(
+                    wal_frames = p.wal_frames,
+                    "intake journal WAL not copied whole; it starts over later"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "intake journal WAL checkpoint failed; will retry")
+            }
+        },
         Command::Counts(reply) => {
             let counts = conn.query_row(
                 "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM intake_journal",
@@ -428,5 +462,42 @@ mod tests {
         drop(journal);
         let journal = FileJournal::open(&path).unwrap();
         assert_eq!(journal.due(Utc::now(), 10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_wal_starts_over_while_appends_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.db-intake");
+        let wal = dir.path().join("gateway.db-intake-wal");
+        let journal = FileJournal::open(&path).unwrap();
+        // Entries of 8 KiB, 64 to a batch, batches 20 ms apart: three times
+        // as many pages as the WAL may hold before it starts over, over
+        // about two seconds (eight checks).
+        let page = 4096;
+        let body = "x".repeat(2 * page);
+        let entries = 3 * checkpoint::RESTART_FRAMES as usize / 2;
+        let mut n = 0;
+        while n < entries {
+            let batch = (0..64).map(|_| {
+                n += 1;
+                let mut e = entry(&format!("auto:{n}"), None);
+                e.message = body.clone();
+                journal.append(e)
+            });
+            for appended in futures::future::join_all(batch).await {
+                assert_eq!(appended.unwrap(), Appended::New);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // The journal's connection never checkpoints: without the thread
+        // that does, the WAL would hold every page written.
+        let written = (n * body.len()) as u64;
+        let size = std::fs::metadata(&wal).unwrap().len();
+        assert!(
+            size < written / 2,
+            "the WAL never started over: {size} bytes after {written} written"
+        );
+        // Nothing was lost on the way.
+        assert_eq!(journal.counts().await.unwrap(), (n as u64, 0));
     }
 }

@@ -25,6 +25,7 @@
 //! an id that comes again with a different message is logged and
 //! counted, and the first is kept.
 
+mod checkpoint;
 mod file;
 mod table;
 
