@@ -20,6 +20,7 @@ mod m20261207_000001_outbox_unconfirmed_index;
 mod m20261208_000001_unreachable_channels;
 mod m20261209_000001_intake_journal;
 mod m20261210_000001_intake_journal_codes;
+mod m20261211_000001_intake_journal_inline;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_unreachable_channels::Migration),
             Box::new(m20261209_000001_intake_journal::Migration),
             Box::new(m20261210_000001_intake_journal_codes::Migration),
+            Box::new(m20261211_000001_intake_journal_inline::Migration),
         ]
     }
 }

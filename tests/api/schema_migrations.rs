@@ -75,3 +75,42 @@ async fn unreachable_marks_become_per_channel(backend: Backend) {
 }
 
 on_both_backends!(unreachable_marks_become_per_channel);
+
+/// PostgreSQL keeps a journal entry of a few kilobytes in its row as it
+/// came: compressing it cost more than anything else the server did for
+/// a web form submission.
+#[tokio::test]
+async fn journal_entries_stay_uncompressed_in_their_row() {
+    let dir = tempdir();
+    let db = TestDb::new(Backend::Postgres, dir.path()).await;
+    let (conn, _) = before(&db, "m20261211_000001_intake_journal_inline").await;
+    let insert = |id: &str| {
+        format!(
+            "INSERT INTO intake_journal (channel, external_id, message, attempts, created_at) \
+             VALUES ('webform', '{id}', repeat('Jalan berlubang di depan pasar. ', 100), 0, now())"
+        )
+    };
+    let compression = |id: &str| {
+        format!("SELECT pg_column_compression(message) AS c FROM intake_journal WHERE external_id = '{id}'")
+    };
+    let read = |sql: String| {
+        let conn = &conn;
+        async move {
+            conn.query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql,
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<Option<String>>("", "c")
+            .unwrap()
+        }
+    };
+    conn.execute_unprepared(&insert("before")).await.unwrap();
+    assert_eq!(read(compression("before")).await.as_deref(), Some("pglz"));
+    Migrator::up(&conn, None).await.unwrap();
+    conn.execute_unprepared(&insert("after")).await.unwrap();
+    assert_eq!(read(compression("after")).await, None);
+    conn.close().await.unwrap();
+}
