@@ -106,50 +106,50 @@ async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Queued>, slot: OwnedS
     }
 }
 
-/// The batch insert: one statement, whatever the batch's size (its rows
-/// travel as one JSON array), so the server prepares it once and a batch
-/// is one round trip, committed on its own. Entries already journaled are
-/// left as they are; the statement returns those it inserted.
+/// The batch insert: one statement, whatever the batch's size (its columns
+/// travel as arrays, bound as PostgreSQL sends them, with nothing for the
+/// server to parse), so the server prepares it once and a batch is one
+/// round trip, committed on its own. Entries already journaled are left as
+/// they are; the statement returns those it inserted.
 const INSERT: &str = "INSERT INTO intake_journal \
     (channel, external_id, message, attempts, created_at, tracking_code) \
     SELECT e.channel, e.external_id, e.message, 0, e.created_at, e.tracking_code \
-    FROM json_to_recordset($1::json) \
-    AS e(channel text, external_id text, message text, created_at timestamptz, \
-    tracking_code text) \
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) \
+    AS e(channel, external_id, message, created_at, tracking_code) \
     ON CONFLICT (channel, external_id) DO NOTHING \
     RETURNING channel, external_id";
 
 /// Inserts `batch`; returns once it is durable, with what each entry
 /// found.
 async fn insert(store: &Store, batch: &[&Entry]) -> Result<Vec<Appended>, DbErr> {
-    let rows: Vec<serde_json::Value> = batch
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "channel": e.channel,
-                "external_id": e.external_id,
-                "message": e.message,
-                "created_at": e.received,
-                "tracking_code": e.tracking_code,
-            })
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
     let db = store.db();
-    let inserted = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            INSERT,
-            [rows.into()],
-        ))
-        .await?;
-    let mut new = HashSet::new();
-    for row in &inserted {
-        new.insert((
-            row.try_get::<String>("", "channel")?,
-            row.try_get::<String>("", "external_id")?,
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Err(DbErr::Custom(
+            "the intake journal's table is written on PostgreSQL only".into(),
         ));
     }
+    // Bound through sea-orm's driver, sqlx: sea-orm's own array values
+    // are a feature this build leaves off.
+    let inserted: Vec<(String, String)> = sea_orm::sqlx::query_as(INSERT)
+        .bind(batch.iter().map(|e| e.channel.as_str()).collect::<Vec<_>>())
+        .bind(
+            batch
+                .iter()
+                .map(|e| e.external_id.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(batch.iter().map(|e| e.message.as_str()).collect::<Vec<_>>())
+        .bind(batch.iter().map(|e| e.received).collect::<Vec<_>>())
+        .bind(
+            batch
+                .iter()
+                .map(|e| e.tracking_code.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(db.get_postgres_connection_pool())
+        .await
+        .map_err(|e| DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+    let new: HashSet<(String, String)> = inserted.into_iter().collect();
     if new.len() == batch.len() {
         return Ok(vec![Appended::New; batch.len()]);
     }
