@@ -43,6 +43,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// What every handler works with.
 pub struct Shared {
     pub config: Arc<Config>,
     pub store: Store,
