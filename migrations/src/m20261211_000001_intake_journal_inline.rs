@@ -16,22 +16,22 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
-            return Ok(());
-        }
-        m.get_connection()
-            .execute_unprepared("ALTER TABLE intake_journal SET (toast_tuple_target = 8160)")
-            .await
-            .map(|_| ())
+        on_postgres(
+            m,
+            "ALTER TABLE intake_journal SET (toast_tuple_target = 8160)",
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
-            return Ok(());
-        }
-        m.get_connection()
-            .execute_unprepared("ALTER TABLE intake_journal RESET (toast_tuple_target)")
-            .await
-            .map(|_| ())
+        on_postgres(m, "ALTER TABLE intake_journal RESET (toast_tuple_target)").await
     }
+}
+
+/// Runs `sql` where the database is PostgreSQL; elsewhere nothing.
+async fn on_postgres(m: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    if m.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    m.get_connection().execute_unprepared(sql).await.map(|_| ())
 }

@@ -66,7 +66,7 @@ impl Checkpointer {
 }
 
 /// Frames a catch-up pass may leave for the pass that holds the writers.
-const HELD_FRAMES: i64 = 512;
+pub const HELD_FRAMES: i64 = 512;
 
 /// One tick: a passive checkpoint and, when the WAL has grown past
 /// [`RESTART_FRAMES`], more passive passes until the frames written

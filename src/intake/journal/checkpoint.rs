@@ -13,30 +13,14 @@
 //! batches ([`super::file`]'s `Command::Checkpoint`): that pass copies
 //! only the last moments' frames, and the append that follows starts the
 //! WAL over.
+//!
+//! How often, and past how many frames, are the database's own
+//! ([`crate::store::checkpoint`]): one policy for both WALs.
 
+use crate::store::checkpoint::{Progress, HELD_FRAMES, INTERVAL, RESTART_FRAMES};
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::Duration;
-
-/// How often the WAL is checked; a checkpoint with nothing to copy is one
-/// cheap statement.
-const INTERVAL: Duration = Duration::from_millis(250);
-
-/// WAL frames (pages) past which the WAL is made to start over: 16 MiB
-/// with SQLite's 4 KiB pages.
-pub const RESTART_FRAMES: i64 = 4096;
-
-/// Frames a catch-up pass may leave for the journal thread's own pass.
-const LEFT_FRAMES: i64 = 512;
-
-/// The outcome of one checkpoint: the frames in the WAL and the frames
-/// copied into the database file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub wal_frames: i64,
-    pub checkpointed: i64,
-}
 
 /// Runs one passive checkpoint on `conn`.
 pub fn passive(conn: &Connection) -> rusqlite::Result<Progress> {
@@ -96,7 +80,7 @@ fn pass(conn: &Connection) -> rusqlite::Result<bool> {
         let again = passive(conn)?;
         let written_meanwhile = again.wal_frames - done.wal_frames;
         done = again;
-        if written_meanwhile < LEFT_FRAMES {
+        if written_meanwhile < HELD_FRAMES {
             break;
         }
     }

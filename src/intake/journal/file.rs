@@ -475,7 +475,7 @@ mod tests {
         // about two seconds (eight checks).
         let page = 4096;
         let body = "x".repeat(2 * page);
-        let entries = 3 * checkpoint::RESTART_FRAMES as usize / 2;
+        let entries = 3 * crate::store::checkpoint::RESTART_FRAMES as usize / 2;
         let mut n = 0;
         while n < entries {
             let batch = (0..64).map(|_| {
