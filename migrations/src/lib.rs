@@ -21,6 +21,7 @@ mod m20261208_000001_unreachable_channels;
 mod m20261209_000001_intake_journal;
 mod m20261210_000001_intake_journal_codes;
 mod m20261211_000001_intake_journal_inline;
+mod m20261212_000001_intake_journal_code_partial;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_intake_journal::Migration),
             Box::new(m20261210_000001_intake_journal_codes::Migration),
             Box::new(m20261211_000001_intake_journal_inline::Migration),
+            Box::new(m20261212_000001_intake_journal_code_partial::Migration),
         ]
     }
 }

@@ -114,3 +114,73 @@ async fn journal_entries_stay_uncompressed_in_their_row() {
     assert_eq!(read(compression("after")).await, None);
     conn.close().await.unwrap();
 }
+
+/// The plan of a lookup of a waiting entry by its code, as one text.
+async fn code_lookup_plan(conn: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::TransactionTrait;
+    let backend = conn.get_database_backend();
+    let txn = conn.begin().await.unwrap();
+    let (sql, column) = match backend {
+        sea_orm::DbBackend::Postgres => {
+            // The table is small: the plan shows whether the index can
+            // serve the lookup, not whether it is worth it yet.
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .unwrap();
+            ("EXPLAIN", "QUERY PLAN")
+        }
+        _ => ("EXPLAIN QUERY PLAN", "detail"),
+    };
+    let rows = txn
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            format!(
+                "{sql} SELECT created_at FROM intake_journal WHERE tracking_code = 'ABCDEFGHJK'"
+            ),
+        ))
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", column).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether the journal's code index holds only entries with a code.
+async fn code_index_is_partial(conn: &sea_orm::DatabaseConnection) -> bool {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT indexdef AS def FROM pg_indexes WHERE indexname = 'ix_intake_journal_code'"
+        }
+        _ => "SELECT sql AS def FROM sqlite_master WHERE name = 'ix_intake_journal_code'",
+    };
+    let def: String = conn
+        .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .expect("the code index")
+        .try_get("", "def")
+        .unwrap();
+    def.contains("WHERE")
+}
+
+/// A WhatsApp entry (no code) is not indexed by code; a lookup by code
+/// still uses the index.
+async fn journal_code_index_holds_entries_with_codes(backend: Backend) {
+    let dir = tempdir();
+    let db = TestDb::new(backend, dir.path()).await;
+    let (conn, from_it) = before(&db, "m20261212_000001_intake_journal_code_partial").await;
+    assert!(!code_index_is_partial(&conn).await);
+    Migrator::up(&conn, None).await.unwrap();
+    assert!(code_index_is_partial(&conn).await);
+    let plan = code_lookup_plan(&conn).await;
+    assert!(plan.contains("ix_intake_journal_code"), "{plan}");
+    // And back down: every entry indexed again.
+    Migrator::down(&conn, Some(from_it)).await.unwrap();
+    assert!(!code_index_is_partial(&conn).await);
+    conn.close().await.unwrap();
+}
+
+on_both_backends!(journal_code_index_holds_entries_with_codes);

@@ -49,8 +49,16 @@ const TRACKING_CODE: &str = "
 ALTER TABLE intake_journal ADD COLUMN tracking_code varchar NULL;
 ";
 
+/// The lookup of a waiting entry by the tracking code its sender was
+/// given. Only entries with a code are indexed: a WhatsApp entry has none,
+/// and indexing its NULL was one more write before Meta was answered. (A
+/// journal made before this has a full index, which goes.)
+const WAITING_QUERY: &str =
+    "SELECT created_at FROM intake_journal WHERE tracking_code = ?1 LIMIT 1";
 const INDEXES: &str = "
-CREATE INDEX IF NOT EXISTS ix_intake_journal_code ON intake_journal (tracking_code);
+DROP INDEX IF EXISTS ix_intake_journal_code;
+CREATE INDEX IF NOT EXISTS ix_intake_journal_code_given ON intake_journal (tracking_code)
+    WHERE tracking_code IS NOT NULL;
 ";
 
 /// One message to journal, and who waits for it to be durable.
@@ -364,7 +372,7 @@ fn read_timestamp_at(r: &rusqlite::Row, column: usize) -> rusqlite::Result<DateT
 }
 
 fn waiting(conn: &Connection, code: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    conn.prepare_cached("SELECT created_at FROM intake_journal WHERE tracking_code = ?1 LIMIT 1")?
+    conn.prepare_cached(WAITING_QUERY)?
         .query_row([code], |r| read_timestamp_at(r, 0))
         .optional()
 }
@@ -462,6 +470,53 @@ mod tests {
         drop(journal);
         let journal = FileJournal::open(&path).unwrap();
         assert_eq!(journal.due(Utc::now(), 10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn only_entries_with_a_code_are_indexed_by_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gateway.db-intake");
+        {
+            // A journal as made before: every entry in the code's index.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "CREATE INDEX ix_intake_journal_code ON intake_journal (tracking_code);",
+            )
+            .unwrap();
+        }
+        let journal = FileJournal::open(&path).unwrap();
+        journal
+            .append(entry("auto:1", Some("ABCDEFGHJK")))
+            .await
+            .unwrap();
+        journal.append(entry("auto:2", None)).await.unwrap();
+        assert!(journal
+            .waiting("ABCDEFGHJK".into())
+            .await
+            .unwrap()
+            .is_some());
+        drop(journal);
+
+        let conn = Connection::open(&path).unwrap();
+        let indexes: Vec<(String, String)> = conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql LIKE '%tracking_code%'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexes.len(), 1, "{indexes:?}");
+        assert_eq!(indexes[0].0, "ix_intake_journal_code_given");
+        assert!(indexes[0].1.contains("WHERE tracking_code IS NOT NULL"));
+        let plan: String = conn
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN {WAITING_QUERY}"),
+                ["ABCDEFGHJK"],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("ix_intake_journal_code_given"), "{plan}");
     }
 
     #[tokio::test]
