@@ -11,9 +11,10 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-// Each change is one script, run on one connection: run statement by
-// statement, another pooled SQLite connection, whose schema predates the
-// drop, refused to create the index again ("already exists").
+// Each change is one script, run on one connection. Run statement by
+// statement, the gateway's SQLite pool refused to create the index again
+// ("already exists"), presumably on another connection whose schema
+// predated the drop.
 const PARTIAL: &str = "DROP INDEX ix_intake_journal_code; \
     CREATE INDEX ix_intake_journal_code ON intake_journal (tracking_code) \
     WHERE tracking_code IS NOT NULL";

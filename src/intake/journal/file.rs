@@ -50,11 +50,13 @@ ALTER TABLE intake_journal ADD COLUMN tracking_code varchar NULL;
 ";
 
 /// The lookup of a waiting entry by the tracking code its sender was
-/// given. Only entries with a code are indexed: a WhatsApp entry has none,
-/// and indexing its NULL was one more write before Meta was answered. (A
-/// journal made before this has a full index, which goes.)
+/// given.
 const WAITING_QUERY: &str =
     "SELECT created_at FROM intake_journal WHERE tracking_code = ?1 LIMIT 1";
+/// The index serving [`WAITING_QUERY`]. Only entries with a code are in
+/// it: a WhatsApp entry has none, and indexing its NULL was one more write
+/// before Meta was answered. (A journal made before this has a full index,
+/// which goes.)
 const INDEXES: &str = "
 DROP INDEX IF EXISTS ix_intake_journal_code;
 CREATE INDEX IF NOT EXISTS ix_intake_journal_code_given ON intake_journal (tracking_code)
