@@ -96,8 +96,21 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
     let Ok(code) = TrackingCode::parse(code) else {
         return Ok(None);
     };
-    let Some(c) = complaints::by_tracking_code(state.store.db(), code.as_str()).await? else {
-        return processing(state, &code).await;
+    let db = state.store.db();
+    let c = match complaints::by_tracking_code(db, code.as_str()).await? {
+        Some(c) => c,
+        None => {
+            if let Some(waiting) = processing(state, &code).await? {
+                return Ok(Some(waiting));
+            }
+            // Its entry may have been taken in between the two lookups: an
+            // entry is deleted only once its complaint is committed, so
+            // the complaint is found now if either existed.
+            match complaints::by_tracking_code(db, code.as_str()).await? {
+                Some(c) => c,
+                None => return Ok(None),
+            }
+        }
     };
     let status: Status = c.status.parse().unwrap_or(Status::Received);
     if c.rahasia {
@@ -107,7 +120,7 @@ pub async fn load(state: &AppState, code: &str) -> Result<Option<PublicComplaint
             true,
         )));
     }
-    let timeline = complaints::timeline(state.store.db(), c.id)
+    let timeline = complaints::timeline(db, c.id)
         .await?
         .into_iter()
         .filter(|e| matches!(e.kind.as_str(), "received" | "status" | "delivered"))
