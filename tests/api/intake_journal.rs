@@ -268,6 +268,49 @@ async fn on_postgres_one_gateway_at_a_time_takes_the_journal_in() {
     app.stop().await;
 }
 
+/// The journal's writers keep their PostgreSQL connections between
+/// batches. When the server ends those sessions (a restart, an
+/// administrator), the next batches are still stored and answered: none
+/// of them fails on a connection that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_journal_writes_outlive_their_connections() {
+    let dir = tempdir();
+    let db = TestDb::new(Backend::Postgres, dir.path()).await;
+    let app = TestApp::spawn(test_config(&db, dir.path(), None)).await;
+    let admin = sea_orm::Database::connect(postgres_admin_url())
+        .await
+        .unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut sent = 0;
+    for round in 0..3 {
+        // One after another, so that each writer gets batches of its own.
+        for _ in 0..4 {
+            let id = format!("conn-{sent}");
+            let from = format!("+62813555{sent:05}");
+            app.intake
+                .enqueue(sms(&id, &from, "Lampu jalan mati di Jl. Khatib Sulaiman"))
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: {id} not journaled: {e}"));
+            sent += 1;
+        }
+        let ended = admin
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                ),
+            ))
+            .await
+            .unwrap();
+        assert!(!ended.is_empty(), "the gateway had connections to end");
+    }
+    app.taken_in().await;
+    assert_eq!(count::<inbound_message::Entity>(&app).await, sent);
+    admin.close().await.ok();
+    app.stop().await;
+}
+
 /// An id that comes again while its first message waits in the journal:
 /// an identical retry adds nothing; different content is refused and
 /// counted, and the first message is the one taken in. (The first waits

@@ -12,13 +12,16 @@ use crate::store::entity::intake_journal;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::Postgres;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Mutex, MutexGuard, Notify};
 
 /// Most entries in one insert.
 const MAX_BATCH: usize = 256;
@@ -29,6 +32,8 @@ const MAX_BATCH: usize = 256;
 /// slow commit held every answer back (a p99 of 35-101 ms in some runs at
 /// half rate).
 const WRITERS: usize = 2;
+/// How long a writer keeps its connection without entries to write.
+const HOLD: Duration = Duration::from_secs(1);
 
 /// The advisory lock a PostgreSQL pipeline holds for its pass
 /// ("satupint" in ASCII).
@@ -73,29 +78,87 @@ fn stopped() -> IntakeError {
     IntakeError::Storage(DbErr::Custom("the intake journal writer stopped".into()))
 }
 
-/// Forms batches while a writer slot is free.
-async fn run(store: Store, wake: Arc<Notify>, mut queue: mpsc::Receiver<Queued>) {
-    let slots = Arc::new(Semaphore::new(WRITERS));
-    loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let Some(first) = queue.recv().await else {
-            return;
-        };
-        let batch = crate::intake::batch::with_waiting(first, &mut queue, MAX_BATCH);
-        tokio::spawn(write(store.clone(), wake.clone(), batch, slot));
+/// Starts the writers; each takes the next batch once its last one is
+/// answered.
+async fn run(store: Store, wake: Arc<Notify>, queue: mpsc::Receiver<Queued>) {
+    let queue = Arc::new(Mutex::new(queue));
+    for _ in 0..WRITERS {
+        tokio::spawn(writer(store.clone(), wake.clone(), queue.clone()));
     }
 }
 
+/// One writer: takes every entry waiting (the first one awaited while the
+/// queue is its own, so that the other writer's batch forms meanwhile),
+/// inserts them on its connection and answers them. The connection is
+/// kept while batches come: the pool checks a connection with a round
+/// trip to the server each time it hands one out and each time one comes
+/// back, two of the three round trips of a batch taken from the pool.
+/// After [`HOLD`] without entries it goes back to the pool (and after
+/// every batch where the pool is small, see [`may_hold`]).
+async fn writer(store: Store, wake: Arc<Notify>, queue: Arc<Mutex<mpsc::Receiver<Queued>>>) {
+    let mut held: Option<PoolConnection<Postgres>> = None;
+    loop {
+        // The wait for the queue counts too: a writer waiting while the
+        // other one has the queue gives its connection back as well.
+        let (mut queue, first) = match held.is_some() {
+            true => match tokio::time::timeout(HOLD, next(&queue)).await {
+                Ok(next) => next,
+                Err(_) => {
+                    held = None;
+                    next(&queue).await
+                }
+            },
+            false => next(&queue).await,
+        };
+        let Some(first) = first else {
+            return;
+        };
+        let batch = crate::intake::batch::with_waiting(first, &mut queue, MAX_BATCH);
+        drop(queue);
+        write(&store, &wake, &mut held, batch).await;
+        if !may_hold(&store) {
+            held = None;
+        }
+    }
+}
+
+/// The queue, once it is this writer's, and the first entry in it.
+async fn next(
+    queue: &Mutex<mpsc::Receiver<Queued>>,
+) -> (MutexGuard<'_, mpsc::Receiver<Queued>>, Option<Queued>) {
+    let mut queue = queue.lock().await;
+    let first = queue.recv().await;
+    (queue, first)
+}
+
+/// Whether the writers may keep connections: only with two more in the
+/// pool, for the pipeline and the requests that read (a pool of
+/// `database.max_connections` = 3 or less is shared batch by batch).
+fn may_hold(store: &Store) -> bool {
+    let db = store.db();
+    db.get_database_backend() == DbBackend::Postgres
+        && db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections() as usize
+            >= WRITERS + 2
+}
+
 /// Inserts one batch and answers every entry in it once it is durable.
-async fn write(store: Store, wake: Arc<Notify>, batch: Vec<Queued>, slot: OwnedSemaphorePermit) {
+async fn write(
+    store: &Store,
+    wake: &Notify,
+    held: &mut Option<PoolConnection<Postgres>>,
+    batch: Vec<Queued>,
+) {
     let entries: Vec<&Entry> = batch.iter().map(|q| &q.entry).collect();
-    let result = insert(&store, &entries).await;
-    drop(slot);
+    let result = insert(store, held, &entries).await;
     match &result {
         Ok(_) => wake.notify_one(),
         Err(e) => {
+            // The connection may be what failed: the next batch takes
+            // another (the pool checks this one as it goes back).
+            *held = None;
             tracing::error!(error = %e, messages = batch.len(), "intake journal batch not stored")
         }
     }
@@ -126,16 +189,50 @@ const INSERT: &str = "INSERT INTO intake_journal \
 
 /// Inserts `batch`; returns once it is durable, with what each entry
 /// found.
-async fn insert(store: &Store, batch: &[&Entry]) -> Result<Vec<Appended>, DbErr> {
+async fn insert(
+    store: &Store,
+    held: &mut Option<PoolConnection<Postgres>>,
+    batch: &[&Entry],
+) -> Result<Vec<Appended>, DbErr> {
     let db = store.db();
     if db.get_database_backend() != DbBackend::Postgres {
         return Err(DbErr::Custom(
             "the intake journal's table is written on PostgreSQL only".into(),
         ));
     }
+    let pool = db.get_postgres_connection_pool();
+    let reused = held.is_some();
+    let conn = match held {
+        Some(conn) => conn,
+        None => held.insert(pool.acquire().await.map_err(sqlx_error)?),
+    };
+    let inserted = match insert_on(conn, batch).await {
+        // A kept connection the server closed since its last batch (a
+        // restart, an administrator): once more on one the pool checks.
+        // Entries committed before the connection went are found as such.
+        Err(e) if reused && connection_lost(&e) => {
+            tracing::warn!(error = %e, "intake journal connection lost; writing the batch on another");
+            let conn = held.insert(pool.acquire().await.map_err(sqlx_error)?);
+            insert_on(conn, batch).await
+        }
+        other => other,
+    }
+    .map_err(sqlx_error)?;
+    let new: HashSet<(String, String)> = inserted.into_iter().collect();
+    if new.len() == batch.len() {
+        return Ok(vec![Appended::New; batch.len()]);
+    }
+    already_waiting(db, batch, &new).await
+}
+
+/// The batch insert on `conn`: the entries inserted.
+async fn insert_on(
+    conn: &mut PoolConnection<Postgres>,
+    batch: &[&Entry],
+) -> Result<Vec<(String, String)>, sea_orm::sqlx::Error> {
     // Bound through sea-orm's driver, sqlx: sea-orm's own array values
     // are a feature this build leaves off.
-    let inserted: Vec<(String, String)> = sea_orm::sqlx::query_as(INSERT)
+    sea_orm::sqlx::query_as(INSERT)
         .bind(batch.iter().map(|e| e.channel.as_str()).collect::<Vec<_>>())
         .bind(
             batch
@@ -151,14 +248,27 @@ async fn insert(store: &Store, batch: &[&Entry]) -> Result<Vec<Appended>, DbErr>
                 .map(|e| e.tracking_code.as_deref())
                 .collect::<Vec<_>>(),
         )
-        .fetch_all(db.get_postgres_connection_pool())
+        .fetch_all(&mut **conn)
         .await
-        .map_err(|e| DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into())))?;
-    let new: HashSet<(String, String)> = inserted.into_iter().collect();
-    if new.len() == batch.len() {
-        return Ok(vec![Appended::New; batch.len()]);
+}
+
+/// Whether `e` says the connection is gone rather than the statement
+/// failed: a broken socket, or the server ending the session (SQLSTATE
+/// class 08, connection exception; 57, operator intervention).
+fn connection_lost(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match e {
+        Error::Io(_) | Error::Protocol(_) => true,
+        Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
     }
-    already_waiting(db, batch, &new).await
+}
+
+/// A sqlx error as sea-orm reports it.
+fn sqlx_error(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into()))
 }
 
 /// Some entries of `batch` were journaled already (a retry while the first
