@@ -254,14 +254,15 @@ async fn insert_on(
 
 /// Whether `e` says the connection is gone rather than the statement
 /// failed: a broken socket, or the server ending the session (SQLSTATE
-/// class 08, connection exception; 57, operator intervention).
+/// class 08, connection exception, and 57P01-57P03, an administrator's
+/// or the server's shutdown; not 57014, a cancelled statement).
 fn connection_lost(e: &sea_orm::sqlx::Error) -> bool {
     use sea_orm::sqlx::Error;
     match e {
         Error::Io(_) | Error::Protocol(_) => true,
         Error::Database(db) => db
             .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
         _ => false,
     }
 }
