@@ -96,19 +96,21 @@ async fn run(store: Store, wake: Arc<Notify>, queue: mpsc::Receiver<Queued>) {
 /// After [`HOLD`] without entries it goes back to the pool (and after
 /// every batch where the pool is small, see [`may_hold`]).
 async fn writer(store: Store, wake: Arc<Notify>, queue: Arc<Mutex<mpsc::Receiver<Queued>>>) {
+    let may_hold = may_hold(&store);
     let mut held: Option<PoolConnection<Postgres>> = None;
     loop {
         // The wait for the queue counts too: a writer waiting while the
         // other one has the queue gives its connection back as well.
-        let (mut queue, first) = match held.is_some() {
-            true => match tokio::time::timeout(HOLD, next(&queue)).await {
+        let (mut queue, first) = if held.is_some() {
+            match tokio::time::timeout(HOLD, next(&queue)).await {
                 Ok(next) => next,
                 Err(_) => {
                     held = None;
                     next(&queue).await
                 }
-            },
-            false => next(&queue).await,
+            }
+        } else {
+            next(&queue).await
         };
         let Some(first) = first else {
             return;
@@ -116,7 +118,7 @@ async fn writer(store: Store, wake: Arc<Notify>, queue: Arc<Mutex<mpsc::Receiver
         let batch = crate::intake::batch::with_waiting(first, &mut queue, MAX_BATCH);
         drop(queue);
         write(&store, &wake, &mut held, batch).await;
-        if !may_hold(&store) {
+        if !may_hold {
             held = None;
         }
     }
