@@ -2,10 +2,12 @@
 //! form or multipart with photos. This module turns such a request into an
 //! [`InboundMessage`] or a bilingual error naming the field; it stores nothing.
 
+mod entry;
 mod error;
 mod fields;
 mod read;
 
+pub use entry::{entry, entry_fields, message_from_entry, ENTRY_START};
 pub use error::WebFormError;
 pub use fields::FIELDS;
 pub use read::PHOTO_FIELD;

@@ -95,7 +95,7 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
-fn json_fields(body: &[u8]) -> Result<Vec<(String, Value)>, WebFormError> {
+pub(super) fn json_fields(body: &[u8]) -> Result<Vec<(String, Value)>, WebFormError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| WebFormError::malformed("JSON", &e.to_string()))?;
     let serde_json::Value::Object(map) = value else {

@@ -65,6 +65,11 @@ impl Row {
         }
         match self.channel.as_str() {
             "whatsapp" => adapters::whatsapp::message_from_raw(&self.message, self.received),
+            "webform" => adapters::webform::message_from_entry(
+                &self.message,
+                &self.external_id,
+                self.received,
+            ),
             other => Err(format!("a {other} entry holds no whole message")),
         }
     }
@@ -114,24 +119,27 @@ pub enum Appended {
     },
 }
 
-/// What an entry keeps of `msg`. A WhatsApp message is kept as its own
-/// raw payload, from which the adapter rebuilds it: that is half the bytes
-/// of the whole message (which repeats the text, and the payload quoted),
-/// less to write before Meta is answered and, on PostgreSQL, small enough
-/// to stay in the row. (The payload is JSON as serde wrote it, so a NUL in
-/// it is escaped, never a character PostgreSQL refuses.) Other channels
-/// keep the whole message as JSON, without the control characters intake
-/// drops anyway.
-fn entry_text(msg: InboundMessage) -> Result<String, serde_json::Error> {
+/// What an entry keeps of `msg`: as little as rebuilds it, less to write
+/// before the sender is answered and, on PostgreSQL, small enough to stay
+/// in the row uncompressed. A WhatsApp message is kept as its own raw
+/// payload, a web form submission as its form and fields as received
+/// ([`adapters::webform::entry`]); from either the adapter rebuilds the
+/// message. That is half the bytes of the whole message, which repeats
+/// the text and quotes the payload. (Both are JSON as serde wrote it, so a
+/// NUL in them is escaped, never a character PostgreSQL refuses.) Other
+/// channels keep the whole message as JSON, without the control
+/// characters intake drops anyway.
+fn entry_text(msg: InboundMessage) -> Result<String, String> {
     match msg.channel {
         adapters::Channel::Whatsapp => Ok(msg.raw.body),
-        _ => serde_json::to_string(&msg.without_control_characters()),
+        adapters::Channel::Webform => adapters::webform::entry(&msg),
+        _ => serde_json::to_string(&msg.without_control_characters()).map_err(|e| e.to_string()),
     }
 }
 
 /// Whether an entry holds the whole message as JSON (every channel's
-/// entries did before WhatsApp's were kept as their raw payload). The
-/// message serializes its channel first; a raw payload never starts so.
+/// entries did before WhatsApp's and the web form's were kept smaller).
+/// The message serializes its channel first; no smaller entry starts so.
 fn is_whole_message(text: &str) -> bool {
     text.starts_with("{\"channel\":")
 }
@@ -143,6 +151,10 @@ fn same_content(first: &str, again: &str) -> bool {
         if is_whole_message(text) {
             serde_json::from_str::<InboundMessage>(text)
                 .map(|m| m.raw.body)
+                .ok()
+        } else if text.starts_with(adapters::webform::ENTRY_START) {
+            adapters::webform::entry_fields(text)
+                .map(str::to_string)
                 .ok()
         } else {
             Some(text.to_string())
@@ -421,6 +433,47 @@ mod tests {
             &whole,
             &serde_json::to_string(&other).unwrap()
         ));
+    }
+
+    async fn webform(body: serde_json::Value) -> InboundMessage {
+        let req = axum::http::Request::post("/api/v1/complaints")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        let limits = adapters::webform::Limits::default();
+        adapters::webform::parse_request(req, &limits, "kiniko", || "auto:1".into())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_web_form_entry_is_its_fields_and_reads_back_whole() {
+        let msg = webform(serde_json::json!({
+            "text": "Lampu jalan \"mati\" di Jl. Sudirman sejak kemarin",
+            "phone": "0812-3456-7890", "lat": -0.9471368, "lon": 100.4171812,
+        }))
+        .await;
+        let kept = entry_text(msg.clone()).unwrap();
+        let whole = serde_json::to_string(&msg).unwrap();
+        assert!(!is_whole_message(&kept), "{kept}");
+        assert!(
+            kept.len() * 3 < whole.len() * 2,
+            "{} vs {}",
+            kept.len(),
+            whole.len()
+        );
+        let mut taken = row(&msg, kept.clone());
+        taken.received = msg.received_at;
+        assert_eq!(taken.message().unwrap(), msg);
+        // An entry journaled before, as the whole message, reads the same.
+        assert_eq!(row(&msg, whole.clone()).message().unwrap(), msg);
+        assert!(same_content(&whole, &kept) && same_content(&kept, &whole));
+        let other = webform(serde_json::json!({"text": "Isi lain"})).await;
+        assert!(!same_content(&kept, &entry_text(other.clone()).unwrap()));
+        // The same fields sent to another of the city's forms: one delivery.
+        let mut elsewhere = msg.clone();
+        elsewhere.channel_account = "wali-kota".into();
+        assert!(same_content(&kept, &entry_text(elsewhere).unwrap()));
     }
 
     #[test]
